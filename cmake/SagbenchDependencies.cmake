@@ -1,0 +1,51 @@
+# Every dependency through find_package / pkg-config; nothing is fetched.
+find_package(Torch REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(Eigen3 3.3 REQUIRED NO_MODULE)
+# libzip through pkg-config: Debian's CMake config also demands its CLI tools.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)
+find_package(CLI11 REQUIRED)
+find_package(nlohmann_json 3 REQUIRED)
+find_package(fmt REQUIRED)
+find_package(GTest REQUIRED)
+find_package(benchmark QUIET)
+find_package(ZLIB REQUIRED)
+include(GoogleTest)
+
+# OpenCV is optional: without it image writing is disabled with a clear message.
+find_package(OpenCV QUIET COMPONENTS core imgproc imgcodecs)
+set(SAGBENCH_HAVE_OPENCV ${OpenCV_FOUND})
+
+find_package(MPI QUIET COMPONENTS CXX)
+set(SAGBENCH_HAVE_MPI ${MPI_CXX_FOUND})
+
+# LibTorch's CMake config adds its flags to TORCH_CXX_FLAGS (the ABI macro).
+separate_arguments(SAGBENCH_TORCH_FLAGS UNIX_COMMAND "${TORCH_CXX_FLAGS}")
+add_library(sagbench_torch INTERFACE)
+target_link_libraries(sagbench_torch INTERFACE ${TORCH_LIBRARIES})
+target_include_directories(sagbench_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
+target_compile_options(sagbench_torch INTERFACE ${SAGBENCH_TORCH_FLAGS})
+
+# CUDA and NCCL: auto-detected; kernels compile without a GPU present.
+include(CheckLanguage)
+if(NOT SAGBENCH_CUDA STREQUAL "OFF")
+  if(NOT CMAKE_CUDA_COMPILER AND NOT DEFINED ENV{CUDACXX} AND EXISTS /usr/local/cuda/bin/nvcc)
+    set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc)
+  endif()
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    enable_language(CUDA)
+    set(SAGBENCH_HAVE_CUDA ON)
+  elseif(SAGBENCH_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "SAGBENCH_CUDA=ON but no CUDA compiler was found")
+  endif()
+endif()
+if(SAGBENCH_HAVE_CUDA AND NOT SAGBENCH_NCCL STREQUAL "OFF")
+  find_path(NCCL_INCLUDE_DIR nccl.h HINTS /usr/local/cuda/include /usr/include)
+  find_library(NCCL_LIBRARY nccl HINTS /usr/local/cuda/lib64 /usr/lib/x86_64-linux-gnu)
+  if(NCCL_INCLUDE_DIR AND NCCL_LIBRARY)
+    set(SAGBENCH_HAVE_NCCL ON)
+  endif()
+endif()
+message(STATUS "sagbench: LibTorch ${Torch_VERSION}, OpenCV ${SAGBENCH_HAVE_OPENCV}, MPI ${SAGBENCH_HAVE_MPI}, CUDA ${SAGBENCH_HAVE_CUDA}, NCCL ${SAGBENCH_HAVE_NCCL}")
