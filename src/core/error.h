@@ -36,8 +36,7 @@ int process_rank();
 }  // namespace sagbench
 
 // User-facing error: SAG_FAIL(kind, "format {}", args...).
-#define SAG_FAIL(kind, ...) \
-  throw ::sagbench::Error(::sagbench::ErrorKind::kind, ::fmt::format(__VA_ARGS__))
+#define SAG_FAIL(kind, ...) throw ::sagbench::Error(::sagbench::ErrorKind::kind, ::fmt::format(__VA_ARGS__))
 
 // User-facing precondition: SAG_REQUIRE(cond, kind, "format {}", args...).
 #define SAG_REQUIRE(cond, kind, ...) \
@@ -48,9 +47,9 @@ int process_rank();
   } while (0)
 
 // Internal invariant: aborts with file:line and rank when false.
-#define SAG_CHECK(cond, ...)                                                                \
-  do {                                                                                      \
-    if (!(cond)) {                                                                          \
+#define SAG_CHECK(cond, ...)                                                                  \
+  do {                                                                                        \
+    if (!(cond)) {                                                                            \
       ::sagbench::invariant_failed(__FILE__, __LINE__, #cond, ::fmt::format("" __VA_ARGS__)); \
-    }                                                                                       \
+    }                                                                                         \
   } while (0)

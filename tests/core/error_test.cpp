@@ -19,7 +19,8 @@ TEST(Error, RequireThrowsTypedFormattedError) {
 
 TEST(ErrorDeathTest, CheckAbortsWithLocation) {
   set_process_rank(3);
-  EXPECT_DEATH(SAG_CHECK(false, "value {}", 5), "\\[rank 3\\] internal error at .*error_test.cpp:[0-9]+.*value 5");
+  EXPECT_DEATH(SAG_CHECK(false, "value {}", 5),
+               "\\[rank 3\\] internal error at .*error_test.cpp:[0-9]+.*value 5");
 }
 
 }  // namespace

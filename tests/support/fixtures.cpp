@@ -2,12 +2,11 @@
 #include "support/fixtures.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
-
-#include <unistd.h>
 
 namespace sagbench::testing {
 namespace fs = std::filesystem;
