@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "io/zip_reader.h"
+#include "io/zip_writer.h"
 #include "support/fixtures.h"
 
 namespace sagbench::io {
@@ -225,6 +226,69 @@ TEST(ZipReader, EveryFixtureNpzOpens) {
     ++archives;
   }
   EXPECT_GE(archives, 5);
+}
+
+class ZipWriterTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(ZipWriterTest, StreamedEntriesReadBackByLibzip) {
+  ZipWriterOptions options;
+  options.force_zip64 = GetParam();
+  std::string path = make_temp_dir("zip_writer") + "/out.zip";
+  auto big = pseudo_random_bytes(1 << 20, 9);
+  auto small = pseudo_random_bytes(3, 10);
+  {
+    ZipWriter writer(path, options);
+    writer.begin_entry("big.bin");
+    for (std::size_t at = 0; at < big.size(); at += 100000) {  // uneven chunks
+      writer.append(big.data() + at, std::min<std::size_t>(100000, big.size() - at));
+    }
+    writer.end_entry();
+    writer.add_entry("small.bin", small.data(), small.size());
+    writer.add_entry("empty.bin", nullptr, 0);
+    EXPECT_FALSE(fs::exists(path)) << "the final name appears only on finish()";
+    writer.finish();
+  }
+  EXPECT_FALSE(fs::exists(path + ".tmp"));
+  ZipReader reader(path);  // ZIP_CHECKCONS compares local headers with the central directory
+  ASSERT_EQ(reader.entries().size(), 3u);
+  EXPECT_EQ(reader.entries()[0].name, "big.bin");
+  EXPECT_FALSE(reader.entries()[0].deflated);
+  EXPECT_EQ(reader.read_all("big.bin"), big);
+  EXPECT_EQ(reader.read_all("small.bin"), small);
+  EXPECT_TRUE(reader.read_all("empty.bin").empty());
+  // The ZIP64 end record is present exactly when forced.
+  const auto bytes = read_file(path);
+  EXPECT_EQ(rfind_signature(bytes, 0x06064b50) != std::string::npos, GetParam());
+}
+
+INSTANTIATE_TEST_SUITE_P(PlainAndZip64, ZipWriterTest, ::testing::Values(false, true));
+
+TEST(ZipWriter, AbandonedWriterLeavesNothing) {
+  std::string path = make_temp_dir("zip_writer") + "/abandoned.zip";
+  {
+    ZipWriter writer(path);
+    writer.begin_entry("a");
+    writer.append("xyz", 3);
+  }
+  EXPECT_FALSE(fs::exists(path));
+  EXPECT_FALSE(fs::exists(path + ".tmp"));
+}
+
+TEST(ZipWriter, DuplicateNameIsRefused) {
+  std::string path = make_temp_dir("zip_writer") + "/dup.zip";
+  ZipWriter writer(path);
+  writer.add_entry("a", "1", 1);
+  expect_format_error_naming([&] { writer.begin_entry("a"); }, "'a'");
+}
+
+TEST(ZipWriter, UnwritableDirectoryIsIoError) {
+  try {
+    ZipWriter writer("/nonexistent/dir/out.zip");
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kIo);
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/dir/out.zip"), std::string::npos);
+  }
 }
 
 }  // namespace
