@@ -10,10 +10,6 @@
 #include <zlib.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <limits>
 
 #include "core/error.h"
 
@@ -77,51 +73,17 @@ std::uint32_t crc32_update(std::uint32_t crc, const std::uint8_t* data, std::uin
 
 }  // namespace
 
-ZipWriter::ZipWriter(const std::string& path, ZipWriterOptions options)
-    : path_(path), tmp_path_(path + ".tmp"), options_(options) {
-  file_ = std::fopen(tmp_path_.c_str(), "wb");
-  SAG_REQUIRE(file_ != nullptr, kIo, "{}: cannot create: {}", tmp_path_, std::strerror(errno));
-  std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
-}
-
-ZipWriter::~ZipWriter() {
-  if (!finished_) {
-    close_file();
-    std::error_code ec;
-    std::filesystem::remove(tmp_path_, ec);
-  }
-}
-
-void ZipWriter::close_file() {
-  if (file_ != nullptr) {
-    std::fclose(file_);
-    file_ = nullptr;
-  }
-}
-
-void ZipWriter::write_bytes(const void* data, std::size_t bytes) {
-  SAG_REQUIRE(std::fwrite(data, 1, bytes, file_) == bytes, kIo, "{}: write failed: {}", tmp_path_,
-              std::strerror(errno));
-  offset_ += bytes;
-}
-
-void ZipWriter::write_at(std::uint64_t offset, const std::vector<std::uint8_t>& bytes) {
-  SAG_REQUIRE(fseeko(file_, static_cast<off_t>(offset), SEEK_SET) == 0, kIo, "{}: seek failed: {}", tmp_path_,
-              std::strerror(errno));
-  SAG_REQUIRE(std::fwrite(bytes.data(), 1, bytes.size(), file_) == bytes.size(), kIo, "{}: write failed: {}",
-              tmp_path_, std::strerror(errno));
-  SAG_REQUIRE(fseeko(file_, static_cast<off_t>(offset_), SEEK_SET) == 0, kIo, "{}: seek failed: {}",
-              tmp_path_, std::strerror(errno));
-}
+ZipWriter::ZipWriter(const std::string& path, ZipWriterOptions options) : options_(options), file_(path) {}
 
 void ZipWriter::begin_entry(const std::string& name) {
-  SAG_CHECK(!finished_ && file_ != nullptr, "begin_entry after finish");
+  SAG_CHECK(!finished_, "begin_entry after finish");
   SAG_CHECK(!open_, "begin_entry('{}') while another entry is open", name);
-  SAG_REQUIRE(!name.empty() && name.size() < kMax16, kFormat, "{}: invalid ZIP entry name '{}'", path_, name);
-  SAG_REQUIRE(names_.insert(name).second, kFormat, "{}: duplicate ZIP entry name '{}'", path_, name);
+  SAG_REQUIRE(!name.empty() && name.size() < kMax16, kFormat, "{}: invalid ZIP entry name '{}'", path(),
+              name);
+  SAG_REQUIRE(names_.insert(name).second, kFormat, "{}: duplicate ZIP entry name '{}'", path(), name);
   Entry entry;
   entry.name = name;
-  entry.local_offset = offset_;
+  entry.local_offset = file_.size();
   Bytes header;
   header.u32(kLocalSignature)
       .u16(kVersionZip64)
@@ -139,7 +101,7 @@ void ZipWriter::begin_entry(const std::string& name) {
       .u16(16)
       .u64(0)   // uncompressed size, patched
       .u64(0);  // compressed size, patched
-  write_bytes(header.data().data(), header.data().size());
+  file_.write(header.data().data(), header.data().size());
   entries_.push_back(entry);
   open_ = true;
 }
@@ -147,22 +109,18 @@ void ZipWriter::begin_entry(const std::string& name) {
 void ZipWriter::append(const void* data, std::uint64_t bytes) {
   SAG_CHECK(open_, "append without an open entry");
   Entry& entry = entries_.back();
-  const auto* src = static_cast<const std::uint8_t*>(data);
-  entry.crc32 = crc32_update(entry.crc32, src, bytes);
-  constexpr std::uint64_t kChunk = std::uint64_t{1} << 30;
-  for (std::uint64_t done = 0; done < bytes;) {
-    const std::uint64_t n = std::min(bytes - done, kChunk);
-    write_bytes(src + done, static_cast<std::size_t>(n));
-    done += n;
-  }
+  entry.crc32 = crc32_update(entry.crc32, static_cast<const std::uint8_t*>(data), bytes);
+  file_.write(data, bytes);
   entry.size += bytes;
 }
 
 void ZipWriter::end_entry() {
   SAG_CHECK(open_, "end_entry without an open entry");
   const Entry& entry = entries_.back();
-  write_at(entry.local_offset + 14, Bytes().u32(entry.crc32).data());
-  write_at(entry.local_offset + 30 + entry.name.size() + 4, Bytes().u64(entry.size).u64(entry.size).data());
+  const auto crc = Bytes().u32(entry.crc32).data();
+  file_.write_at(entry.local_offset + 14, crc.data(), crc.size());
+  const auto sizes = Bytes().u64(entry.size).u64(entry.size).data();
+  file_.write_at(entry.local_offset + 30 + entry.name.size() + 4, sizes.data(), sizes.size());
   open_ = false;
 }
 
@@ -173,7 +131,7 @@ void ZipWriter::add_entry(const std::string& name, const void* data, std::uint64
 }
 
 void ZipWriter::write_central_directory() {
-  const std::uint64_t central_offset = offset_;
+  const std::uint64_t central_offset = file_.size();
   const bool force = options_.force_zip64;
   for (const Entry& entry : entries_) {
     const bool size64 = force || entry.size >= kMax32;
@@ -210,14 +168,14 @@ void ZipWriter::write_central_directory() {
         .u32(offset64 ? kMax32 : static_cast<std::uint32_t>(entry.local_offset))
         .str(entry.name)
         .raw(extra.data());
-    write_bytes(record.data().data(), record.data().size());
+    file_.write(record.data().data(), record.data().size());
   }
-  const std::uint64_t central_bytes = offset_ - central_offset;
+  const std::uint64_t central_bytes = file_.size() - central_offset;
   const std::uint64_t count = entries_.size();
   const bool end64 = force || count >= kMax16 || central_bytes >= kMax32 || central_offset >= kMax32;
   Bytes end;
   if (end64) {
-    const std::uint64_t end64_offset = offset_;
+    const std::uint64_t end64_offset = file_.size();
     end.u32(kEnd64Signature)
         .u64(44)  // size of the rest of this record
         .u16(kMadeByUnix)
@@ -239,20 +197,14 @@ void ZipWriter::write_central_directory() {
       .u32(end64 ? kMax32 : static_cast<std::uint32_t>(central_bytes))
       .u32(end64 ? kMax32 : static_cast<std::uint32_t>(central_offset))
       .u16(0);
-  write_bytes(end.data().data(), end.data().size());
+  file_.write(end.data().data(), end.data().size());
 }
 
 void ZipWriter::finish() {
-  SAG_CHECK(!finished_, "finish called twice on {}", path_);
+  SAG_CHECK(!finished_, "finish called twice on {}", path());
   SAG_CHECK(!open_, "finish with entry '{}' still open", entries_.back().name);
   write_central_directory();
-  const bool flushed = std::fflush(file_) == 0;
-  const bool closed = std::fclose(file_) == 0;
-  file_ = nullptr;
-  SAG_REQUIRE(flushed && closed, kIo, "{}: cannot complete write: {}", tmp_path_, std::strerror(errno));
-  std::error_code ec;
-  std::filesystem::rename(tmp_path_, path_, ec);
-  SAG_REQUIRE(!ec, kIo, "{}: cannot rename {} into place: {}", path_, tmp_path_, ec.message());
+  file_.commit();
   finished_ = true;
 }
 

@@ -2,15 +2,16 @@
 // torch.save write them (PKWARE APPNOTE 6.3: local headers, central directory,
 // ZIP64 records). Entry bytes are appended incrementally with a running CRC-32
 // (zlib), never held whole; ZIP64 fields are used whenever a size or offset
-// needs them. Output goes to `path + ".tmp"` and is renamed on finish().
+// needs them. Output goes through AtomicFile (tmp + rename on finish()).
 // Tested by tests/io/zip_test.cpp (read back by ZipReader and by numpy).
 #pragma once
 
 #include <cstdint>
-#include <cstdio>
 #include <set>
 #include <string>
 #include <vector>
+
+#include "io/atomic_file.h"
 
 namespace sagbench::io {
 
@@ -24,11 +25,11 @@ class ZipWriter {
  public:
   explicit ZipWriter(const std::string& path, ZipWriterOptions options = {});
   // Without finish(), the temporary file is removed and `path` is untouched.
-  ~ZipWriter();
+  ~ZipWriter() = default;
   ZipWriter(const ZipWriter&) = delete;
   ZipWriter& operator=(const ZipWriter&) = delete;
 
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return file_.path(); }
   // Starts an entry; a duplicate name or an entry already open is an error.
   void begin_entry(const std::string& name);
   void append(const void* data, std::uint64_t bytes);
@@ -47,16 +48,10 @@ class ZipWriter {
     std::uint32_t crc32 = 0;
   };
 
-  void write_bytes(const void* data, std::size_t bytes);
-  void write_at(std::uint64_t offset, const std::vector<std::uint8_t>& bytes);
   void write_central_directory();
-  void close_file();
 
-  std::string path_;
-  std::string tmp_path_;
   ZipWriterOptions options_;
-  std::FILE* file_ = nullptr;
-  std::uint64_t offset_ = 0;
+  AtomicFile file_;
   std::vector<Entry> entries_;
   std::set<std::string> names_;
   bool open_ = false;
