@@ -104,18 +104,17 @@ std::string format_schema(const std::vector<SchemaEntry>& entries, SchemaFormat 
   };
   std::string out;
   if (format == SchemaFormat::kMarkdown) {
+    auto cell = [](std::string text) {  // '|' would split the table cell
+      for (size_t pos = 0; (pos = text.find('|', pos)) != std::string::npos; pos += 2) {
+        text.replace(pos, 1, "\\|");
+      }
+      return text;
+    };
     out += "| key | type | default | description |\n|---|---|---|---|\n";
     for (const SchemaEntry& entry : entries) {
-      std::string default_cell = entry.default_text.empty() ? "" : "`" + entry.default_text + "`";
-      std::string help = help_of(entry);
-      for (std::string* cell : {&default_cell, &help}) {
-        size_t pos = 0;
-        while ((pos = cell->find('|', pos)) != std::string::npos) {  // keep the table intact
-          cell->replace(pos, 1, "\\|");
-          pos += 2;
-        }
-      }
-      out += fmt::format("| `{}` | {} | {} | {} |\n", entry.key_path, entry.type_name, default_cell, help);
+      const std::string default_cell = entry.default_text.empty() ? "" : "`" + entry.default_text + "`";
+      out += fmt::format("| `{}` | {} | {} | {} |\n", entry.key_path, cell(entry.type_name),
+                         cell(default_cell), cell(help_of(entry)));
     }
     return out;
   }
@@ -127,11 +126,16 @@ std::string format_schema(const std::vector<SchemaEntry>& entries, SchemaFormat 
     type_width = std::max(type_width, entry.type_name.size());
     default_width = std::max(default_width, entry.default_text.size());
   }
-  out += fmt::format("{:<{}}  {:<{}}  {:<{}}  {}\n", "key", key_width, "type", type_width, "default",
-                     default_width, "description");
+  auto row = [&](const std::string& key, const std::string& type, const std::string& default_text,
+                 const std::string& help) {
+    std::string line = fmt::format("{:<{}}  {:<{}}  {:<{}}  {}", key, key_width, type, type_width,
+                                   default_text, default_width, help);
+    line.erase(line.find_last_not_of(' ') + 1);
+    out += line + "\n";
+  };
+  row("key", "type", "default", "description");
   for (const SchemaEntry& entry : entries) {
-    out += fmt::format("{:<{}}  {:<{}}  {:<{}}  {}\n", entry.key_path, key_width, entry.type_name, type_width,
-                       entry.default_text, default_width, help_of(entry));
+    row(entry.key_path, entry.type_name, entry.default_text, help_of(entry));
   }
   return out;
 }
