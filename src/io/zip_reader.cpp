@@ -20,6 +20,7 @@ namespace {
 // runs), so a declared size above this is a lie we refuse before allocating.
 constexpr std::uint64_t kMaxDeflateRatio = 1032;
 constexpr std::uint64_t kDeflateSlackBytes = 1024;
+constexpr std::uint64_t kSeekMinBytes = 1 << 20;
 
 std::string zip_error_text(int code) {
   zip_error_t error;
@@ -65,8 +66,10 @@ class LibzipEntryStream final : public ZipEntryStream {
     if (bytes == 0) {
       return;
     }
-    // Stored entries seek directly; deflated ones must be decoded and discarded.
-    if (!info_.deflated && zip_fseek(file_, static_cast<zip_int64_t>(position_ + bytes), SEEK_SET) == 0) {
+    // Long skips over stored entries seek directly (the CRC is then not
+    // checked); short ones, and any over deflated data, decode and discard.
+    if (!info_.deflated && bytes > kSeekMinBytes &&
+        zip_fseek(file_, static_cast<zip_int64_t>(position_ + bytes), SEEK_SET) == 0) {
       position_ += bytes;
       seeked_ = true;
       return;
