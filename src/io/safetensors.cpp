@@ -43,6 +43,11 @@ at::ScalarType dtype_from_name(const std::string& name, const std::string& path,
   SAG_FAIL(kFormat, "{}: tensor '{}' has unsupported dtype '{}'", path, tensor, name);
 }
 
+bool is_supported(at::ScalarType dtype) {
+  return std::any_of(std::begin(kDtypes), std::end(kDtypes),
+                     [dtype](const DtypeName& entry) { return entry.dtype == dtype; });
+}
+
 struct FileCloser {
   void operator()(std::FILE* f) const { std::fclose(f); }
 };
@@ -219,9 +224,8 @@ void write_safetensors(const std::string& path, const TensorDict& tensors,
   std::uint64_t offset = 0;
   for (const auto& [name, tensor] : tensors.items()) {
     SAG_REQUIRE(name != kMetadataKey, kFormat, "{}: '{}' is reserved and cannot name a tensor", path, name);
-    SAG_REQUIRE(std::any_of(std::begin(kDtypes), std::end(kDtypes),
-                            [&](const DtypeName& entry) { return entry.dtype == tensor.scalar_type(); }),
-                kFormat, "{}: tensor '{}' of dtype {} cannot be stored in safetensors", path, name,
+    SAG_REQUIRE(is_supported(tensor.scalar_type()), kFormat,
+                "{}: tensor '{}' of dtype {} cannot be stored in safetensors", path, name,
                 c10::toString(tensor.scalar_type()));
     const std::uint64_t bytes = static_cast<std::uint64_t>(tensor.numel()) * tensor.element_size();
     json[name] = {{"dtype", safetensors_dtype_name(tensor.scalar_type())},
