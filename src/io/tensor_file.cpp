@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "io/npy.h"
 #include "io/npz.h"
+#include "io/safetensors.h"
 #include "io/torch_checkpoint.h"
 #include "io/zip_reader.h"
 
@@ -141,9 +142,9 @@ TensorDict load_tensor_file(const std::string& path) {
     case TensorFileFormat::kTorchLegacy:
       return load_torch_legacy(path);
     case TensorFileFormat::kSafetensors:
-      break;
+      return read_safetensors(path);
   }
-  SAG_FAIL(kFormat, "{}: safetensors files are not readable yet", path);
+  SAG_FAIL(kFormat, "{}: unknown tensor file format", path);
 }
 
 std::vector<TensorInfo> describe_tensor_file(const std::string& path) {
@@ -165,10 +166,15 @@ std::vector<TensorInfo> describe_tensor_file(const std::string& path) {
       return describe_torch_zip(path);
     case TensorFileFormat::kTorchLegacy:
       return describe_torch_legacy(path);
-    case TensorFileFormat::kSafetensors:
-      break;
+    case TensorFileFormat::kSafetensors: {
+      std::vector<TensorInfo> out;
+      for (const SafetensorsEntry& entry : read_safetensors_header(path).tensors) {
+        out.push_back(TensorInfo{entry.name, entry.dtype, entry.shape});
+      }
+      return out;
+    }
   }
-  SAG_FAIL(kFormat, "{}: safetensors files are not readable yet", path);
+  SAG_FAIL(kFormat, "{}: unknown tensor file format", path);
 }
 
 }  // namespace sagbench::io

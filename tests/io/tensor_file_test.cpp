@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "io/npy.h"
 #include "io/npz.h"
+#include "io/safetensors.h"
 #include "support/fixtures.h"
 #include "torch_test_files.h"
 
@@ -107,14 +108,21 @@ TEST_F(TensorFile, NpyIsNamedAfterItsStem) {
   EXPECT_EQ(infos[0].shape, (std::vector<std::int64_t>{3, 4}));
 }
 
-TEST_F(TensorFile, CheckpointRoundTripsThroughNpzBitForBit) {
+TEST_F(TensorFile, CheckpointRoundTripsThroughNpzAndSafetensorsBitForBit) {
   const TensorDict original = load_tensor_file(sagbench::testing::fixture_path("adm_tiny_uncond.pt"));
   write_npz(path("adm.npz"), original);
+  write_safetensors(path("adm.safetensors"), original);
   EXPECT_EQ(detect_tensor_file_format(path("adm.npz")), TensorFileFormat::kNpz);
-  const TensorDict back = load_tensor_file(path("adm.npz"));
-  ASSERT_EQ(back.names(), original.names());
-  for (const auto& [name, tensor] : original.items()) {
-    EXPECT_TRUE(same_bytes(back.at(name), tensor)) << name;
+  EXPECT_EQ(detect_tensor_file_format(path("adm.safetensors")), TensorFileFormat::kSafetensors);
+  for (const std::string& file : {path("adm.npz"), path("adm.safetensors")}) {
+    const TensorDict back = load_tensor_file(file);
+    ASSERT_EQ(back.names(), original.names()) << file;
+    for (const auto& [name, tensor] : original.items()) {
+      EXPECT_TRUE(same_bytes(back.at(name), tensor)) << file << " " << name;
+    }
+    const std::vector<TensorInfo> infos = describe_tensor_file(file);
+    ASSERT_EQ(infos.size(), original.size());
+    EXPECT_EQ(infos.front().shape, original.items().front().second.sizes().vec());
   }
 }
 
