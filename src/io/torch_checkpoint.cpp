@@ -28,7 +28,7 @@ constexpr std::size_t kMaxVisits = std::size_t{1} << 20;  // bounds walks of sha
 constexpr std::int64_t kMaxDims = 64;
 constexpr std::int64_t kMaxStorageNumel = std::int64_t{1} << 58;  // bytes stay below 2^62
 constexpr std::int64_t kCopySlackBytes = std::int64_t{64} << 20;
-constexpr std::uint64_t kMaxPickleBytes = std::uint64_t{1} << 30;
+constexpr std::uint64_t kMaxPickleBytes = std::uint64_t{256} << 20;
 
 std::optional<at::ScalarType> storage_dtype(const std::string& global) {
   static const std::map<std::string, at::ScalarType> types = {
