@@ -90,8 +90,13 @@ at::Tensor NpzReader::read_rows(const std::string& name, std::int64_t start, std
     cursor_ = zip_.open(entry_name(name));
     cursor_name_ = name;
   }
-  cursor_->skip(offset - cursor_->position());
-  return read_npy_data(slice, stream_reader(*cursor_), source(name));
+  try {
+    cursor_->skip(offset - cursor_->position());
+    return read_npy_data(slice, stream_reader(*cursor_), source(name));
+  } catch (const Error&) {
+    cursor_.reset();  // a failed stream is not reused
+    throw;
+  }
 }
 
 NpzArrayWriter::NpzArrayWriter(NpzWriter* owner, std::string name, at::ScalarType dtype,

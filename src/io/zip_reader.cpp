@@ -68,8 +68,10 @@ class LibzipEntryStream final : public ZipEntryStream {
     }
     // Long skips over stored entries seek directly (the CRC is then not
     // checked); short ones, and any over deflated data, decode and discard.
-    if (!info_.deflated && bytes > kSeekMinBytes &&
-        zip_fseek(file_, static_cast<zip_int64_t>(position_ + bytes), SEEK_SET) == 0) {
+    if (!info_.deflated && bytes > kSeekMinBytes) {
+      if (zip_fseek(file_, static_cast<zip_int64_t>(position_ + bytes), SEEK_SET) != 0) {
+        fail("seek failed");
+      }
       position_ += bytes;
       seeked_ = true;
       return;
