@@ -24,11 +24,19 @@ nlohmann::json read_manifest(const std::string& name) {
   return nlohmann::json::parse(in);
 }
 
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string text;
+  for (int64_t d : shape) {
+    text += (text.empty() ? "" : ", ") + std::to_string(d);
+  }
+  return "[" + text + "]";
+}
+
 // "name [d0, d1]" lines, in order, from the module and from the manifest.
 std::vector<std::string> module_listing(const torch::nn::Module& module) {
   std::vector<std::string> lines;
   for (const auto& item : module.named_parameters()) {
-    lines.push_back(item.key() + " " + c10::str(item.value().sizes()));
+    lines.push_back(item.key() + " " + shape_text(item.value().sizes().vec()));
   }
   return lines;
 }
@@ -36,7 +44,8 @@ std::vector<std::string> module_listing(const torch::nn::Module& module) {
 std::vector<std::string> manifest_listing(const nlohmann::json& manifest) {
   std::vector<std::string> lines;
   for (const auto& entry : manifest.at("keys")) {
-    lines.push_back(entry.at(0).get<std::string>() + " " + c10::str(entry.at(1).get<std::vector<int64_t>>()));
+    lines.push_back(entry.at(0).get<std::string>() + " " +
+                    shape_text(entry.at(1).get<std::vector<int64_t>>()));
   }
   return lines;
 }
@@ -94,6 +103,10 @@ struct UNetCase {
   std::string preset;
   std::string manifest;
 };
+
+void PrintTo(const UNetCase& c, std::ostream* os) {
+  *os << c.preset << " vs manifest " << c.manifest;
+}
 
 class UNetPresetTest : public ::testing::TestWithParam<UNetCase> {};
 

@@ -1,0 +1,135 @@
+// EncoderUNetModel (noisy classifier) against the upstream reference:
+// adm_tiny_cond_classifier.pt must reproduce the fixture's logits and the
+// input gradient of sum_b log_softmax(logits)[b, y_b] (autograd), and every
+// pool type must build with upstream's names and produce (B, classes) logits.
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "io/npz.h"
+#include "model_test_support.h"
+#include "models/model_loading.h"
+
+namespace sagbench::models {
+namespace {
+
+using testing::expect_close;
+using testing::fixture_json;
+
+// adm_tiny_cond.json's classifier_flags are EncoderUNetModel constructor
+// arguments: attention_resolutions there are downsampling factors.
+EncoderUNetConfig tiny_classifier_config() {
+  const auto flags = fixture_json("adm_tiny_cond").at("classifier_flags");
+  EncoderUNetConfig c;
+  c.image_size = flags.at("image_size").get<int>();
+  c.in_channels = flags.at("in_channels").get<int>();
+  c.width = flags.at("model_channels").get<int>();
+  c.out_channels = flags.at("out_channels").get<int>();
+  c.depth = flags.at("num_res_blocks").get<int>();
+  c.attention_resolutions.clear();
+  for (int factor : flags.at("attention_resolutions").get<std::vector<int>>()) {
+    c.attention_resolutions.push_back(c.image_size / factor);
+  }
+  c.channel_mult = flags.at("channel_mult").get<std::vector<int>>();
+  c.use_fp16 = flags.at("use_fp16").get<bool>();
+  c.num_head_channels = flags.at("num_head_channels").get<int>();
+  c.use_scale_shift_norm = flags.at("use_scale_shift_norm").get<bool>();
+  c.resblock_updown = flags.at("resblock_updown").get<bool>();
+  c.pool = flags.at("pool").get<std::string>();
+  return c;
+}
+
+class TinyClassifier : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    EncoderUNetConfig config = tiny_classifier_config();
+    config.checkpoint = sagbench::testing::fixture_path("adm_tiny_cond_classifier.pt");
+    model_ = build_classifier(config);
+    const io::TensorDict d =
+        io::read_npz(sagbench::testing::fixture_path("adm_tiny_cond_classifier_forward.npz"));
+    x_ = d.at("x");
+    t_ = d.at("t");
+    y_ = d.at("y");
+    logits_ = d.at("logits");
+    grad_ = d.at("grad_log_prob");
+  }
+  std::shared_ptr<EncoderUNetModel> model_;
+  at::Tensor x_, t_, y_, logits_, grad_;
+};
+
+TEST_F(TinyClassifier, LogitsMatchUpstream) {
+  torch::NoGradGuard no_grad;
+  // float32 on both sides, summation order differs: ~1e-6 relative expected.
+  expect_close(model_->forward(x_, t_), logits_, 1e-4, "logits");
+}
+
+TEST_F(TinyClassifier, LogProbGradientMatchesUpstream) {
+  const at::Tensor x = x_.clone().requires_grad_(true);
+  const at::Tensor log_probs = at::log_softmax(model_->forward(x, t_), -1);
+  const at::Tensor selected = log_probs.gather(1, y_.unsqueeze(1)).sum();
+  const at::Tensor grad = torch::autograd::grad({selected}, {x})[0];
+  // The gradient's scale (~1e-2) is set by the random weights; compare
+  // relative to its own magnitude: a backward pass adds no more than ~1e-5.
+  expect_close(grad, grad_, 1e-4, "d/dx sum log p(y|x)", /*floor=*/0.0);
+}
+
+TEST_F(TinyClassifier, RejectsWrongInputShape) {
+  torch::NoGradGuard no_grad;
+  try {
+    model_->forward(at::zeros({2, 3, 16, 16}), t_);
+    FAIL() << "wrong size accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kShape);
+  }
+}
+
+struct PoolCase {
+  std::string pool;
+  std::vector<std::string> head_names;  // upstream's `out.*` parameters
+};
+
+void PrintTo(const PoolCase& c, std::ostream* os) {
+  *os << c.pool;
+}
+
+class PoolTest : public ::testing::TestWithParam<PoolCase> {};
+
+TEST_P(PoolTest, BuildsUpstreamHeadAndProducesLogits) {
+  EncoderUNetConfig config = tiny_classifier_config();
+  config.pool = GetParam().pool;
+  config.out_channels = 7;
+  EncoderUNetModel model(config);
+  std::vector<std::string> head;
+  for (const auto& item : model.named_parameters()) {
+    if (item.key().rfind("out.", 0) == 0) {
+      head.push_back(item.key() + " " + c10::str(item.value().sizes()));
+    }
+  }
+  EXPECT_EQ(head, GetParam().head_names);
+  torch::NoGradGuard no_grad;
+  const at::Tensor logits = model.forward(at::randn({3, 3, 32, 32}), at::tensor({1, 500, 999}, at::kLong));
+  EXPECT_EQ(logits.sizes(), (std::vector<int64_t>{3, 7}));
+  EXPECT_TRUE(torch::isfinite(logits).all().item<bool>());
+}
+
+// Spatial heads see the spatial means of every input block and the middle
+// block: 32 (stem) + 32 + 32 (level 0 + down) + 64 + 64 (level 1 + down) +
+// 64 (level 2) + 64 (middle) = 352 features.
+INSTANTIATE_TEST_SUITE_P(
+    Pools, PoolTest,
+    ::testing::Values(PoolCase{"adaptive",
+                               {"out.0.weight [64]", "out.0.bias [64]", "out.3.weight [7, 64, 1, 1]",
+                                "out.3.bias [7]"}},
+                      PoolCase{"attention",
+                               {"out.0.weight [64]", "out.0.bias [64]", "out.2.positional_embedding [64, 65]",
+                                "out.2.qkv_proj.weight [192, 64, 1]", "out.2.qkv_proj.bias [192]",
+                                "out.2.c_proj.weight [7, 64, 1]", "out.2.c_proj.bias [7]"}},
+                      PoolCase{"spatial",
+                               {"out.0.weight [2048, 352]", "out.0.bias [2048]", "out.2.weight [7, 2048]",
+                                "out.2.bias [7]"}},
+                      PoolCase{"spatial_v2",
+                               {"out.0.weight [2048, 352]", "out.0.bias [2048]", "out.1.weight [2048]",
+                                "out.1.bias [2048]", "out.3.weight [7, 2048]", "out.3.bias [7]"}}),
+    [](const auto& info) { return info.param.pool; });
+
+}  // namespace
+}  // namespace sagbench::models
