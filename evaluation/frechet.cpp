@@ -47,8 +47,8 @@ SqrtAttempt try_trace_sqrt(const Eigen::MatrixXd& s1, const Eigen::MatrixXd& s2)
   const Eigen::VectorXd root_d = pivots.cwiseMax(0.0).cwiseSqrt();
 
   // C = D^1/2 L^T (P S2 P^T) L D^1/2.
-  Eigen::MatrixXd permuted = ldlt.transpositionsP() * s2;
-  permuted = permuted * ldlt.transpositionsP().transpose();
+  const Eigen::PermutationMatrix<Eigen::Dynamic> p(ldlt.transpositionsP());
+  const Eigen::MatrixXd permuted = p * s2 * p.transpose();
   Eigen::MatrixXd c = ldlt.matrixU() * (permuted * ldlt.matrixL());
   c = root_d.asDiagonal() * c * root_d.asDiagonal();
   c = 0.5 * (c + c.transpose()).eval();
