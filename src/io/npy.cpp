@@ -39,12 +39,14 @@ constexpr DtypeName kDtypes[] = {
 at::ScalarType dtype_from_descr(const std::string& descr, const std::string& source) {
   SAG_REQUIRE(descr.size() >= 3, kFormat, "{}: npy descr '{}' is not a simple dtype", source, descr);
   const char order = descr[0];
-  SAG_REQUIRE(order != '>', kFormat, "{}: big-endian npy dtype '{}' is not supported", source, descr);
-  SAG_REQUIRE(order == '<' || order == '|' || order == '=', kFormat, "{}: npy descr '{}' has no byte order",
-              source, descr);
+  SAG_REQUIRE(order == '<' || order == '|' || order == '=' || order == '>', kFormat,
+              "{}: npy descr '{}' has no byte order", source, descr);
   const std::string body = descr.substr(1);
   for (const auto& entry : kDtypes) {
     if (body == entry.descr + 1) {
+      // Byte order only matters for multi-byte types ('>u1' is plain bytes).
+      SAG_REQUIRE(order != '>' || at::elementSize(entry.dtype) == 1, kFormat,
+                  "{}: big-endian npy dtype '{}' is not supported", source, descr);
       return entry.dtype;
     }
   }

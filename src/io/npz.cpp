@@ -5,6 +5,8 @@
 // Tested by tests/io/npz_test.cpp and tests/io/numpy_interop_test.cpp.
 #include "io/npz.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 
 namespace sagbench::io {

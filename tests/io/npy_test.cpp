@@ -131,6 +131,10 @@ TEST(Npy, ParsesVersions2And3AndOldSpellings) {
       parse_bytes(craft_npy(1, "{'descr': '|b1', 'fortran_order': False, 'shape': (3L, 2L), }", {}));
   EXPECT_EQ(old.shape, (std::vector<std::int64_t>{3, 2}));
   EXPECT_EQ(old.dtype, at::kBool);
+  // Byte order is irrelevant for one-byte types, whatever the prefix says.
+  NpyHeader bytes =
+      parse_bytes(craft_npy(1, "{'descr': '>u1', 'fortran_order': False, 'shape': (2,), }", {}));
+  EXPECT_EQ(bytes.dtype, at::kByte);
   NpyHeader scalar = parse_bytes(craft_npy(1, "{'descr': '<i8', 'fortran_order': False, 'shape': (), }", {}));
   EXPECT_TRUE(scalar.shape.empty());
   EXPECT_EQ(scalar.data_bytes(), 8u);
