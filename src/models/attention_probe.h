@@ -42,7 +42,8 @@ struct AttentionProbe {
   AttentionMapKind map_kind = AttentionMapKind::kOfficial;
 
   // Filled by forward: float32 (B*heads, T, T) weights indexed (query, key),
-  // detached from autograd; T = grid_height * grid_width.
+  // detached from autograd; T = grid_height * grid_width. With a float16 /
+  // bfloat16 torso the exact map is the float32 softmax before its cast back.
   at::Tensor map;
   int64_t heads = 0;  // official: the num_heads flag; exact: the block's real head count
   int64_t grid_height = 0;

@@ -96,6 +96,35 @@ TEST(UNetModel, RejectsBadInputs) {
   EXPECT_EQ(kind_of([&] { cond->forward(x, t, at::tensor({-1, 0}, at::kLong)); }), ErrorKind::kConfig);
 }
 
+TEST(UNetModel, OptionsWithoutFixtureBuildAndRun) {
+  // IDDPM-style resampling (avg pool / nearest without conv), additive
+  // timestep conditioning, new attention order, separate upsampling heads.
+  UNetConfig config = config_from_flags<UNetConfig>(fixture_json("adm_tiny_uncond").at("flags"));
+  config.num_head_channels = -1;
+  config.num_heads = 4;
+  config.num_heads_upsample = 2;
+  config.resblock_updown = false;
+  config.conv_resample = false;
+  config.use_scale_shift_norm = false;
+  config.use_new_attention_order = true;
+  config.learn_sigma = false;
+  UNetModel model(config);
+  for (const auto& item : model.named_parameters()) {
+    EXPECT_EQ(item.key().find(".op."), std::string::npos) << item.key();
+    EXPECT_EQ(item.key().find(".conv."), std::string::npos) << item.key();
+  }
+  for (const auto& site : model.sites()) {
+    EXPECT_EQ(site.heads, site.block == AttentionBlockKind::kOutput ? 2 : 4) << site.describe();
+  }
+  torch::NoGradGuard no_grad;
+  AttentionProbe probe;
+  probe.depth = 2;
+  probe.map_kind = AttentionMapKind::kExact;
+  const at::Tensor out = model.forward(at::randn({2, 3, 32, 32}), at::tensor({3.5, 700.0}), {}, &probe);
+  EXPECT_EQ(out.sizes(), (std::vector<int64_t>{2, 3, 32, 32}));
+  EXPECT_EQ(probe.map.sizes(), (std::vector<int64_t>{4, 256, 256}));
+}
+
 TEST(UNetModel, TimestepEmbeddingIsTheSinusoidOfUpstream) {
   const at::Tensor t = at::tensor({0.0, 3.5, 999.0}, at::kDouble);
   const int64_t dim = 7;  // odd: one zero column at the end
