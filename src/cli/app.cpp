@@ -1,18 +1,74 @@
-// The sagbench application: registers every subcommand (commands.h) and turns
+// The sagbench application: global options (--log-level, --quiet, --threads,
+// --version), every subcommand (commands.h), and the error handling that turns
 // a sagbench::Error into one clear line on stderr with a non-zero exit.
+// Global options are applied before any subcommand runs and may be given
+// before or after the subcommand. Tested by tests/cli/app_test.cpp.
 #include "cli/app.h"
+
+#include <ATen/Parallel.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <string>
 
 #include "cli/commands.h"
+#include "core/build_info.h"
 #include "core/error.h"
+#include "core/log.h"
+#include "core/provenance.h"
 
 namespace sagbench::cli {
+namespace {
+
+constexpr const char* kFooter = R"(Configuration: each command reads YAML (with `include: other.yaml`), then
+`key.path=value` arguments override any key, e.g. `model.channel_mult=1,2,3,4`.
+Unknown keys and wrong types are errors naming the file and line.
+
+Example:
+  sagbench info ../shared/fixtures/adm_tiny_uncond.pt   # list the tensors of a checkpoint
+  sagbench --log-level debug --threads 8 <command> ...  # global options go before or after <command>
+
+Run `sagbench <command> --help` for the options of a command.)";
+
+struct GlobalOptions {
+  std::string log_level = "info";
+  bool quiet = false;
+  int threads = 0;
+};
+
+std::string version_text() {
+  return "sagbench " + version_line() + "\nLibTorch " + libtorch_version();
+}
+
+void add_global_options(CLI::App& app, GlobalOptions& options) {
+  app.set_version_flag("--version", version_text, "Print the version, git commit and LibTorch version");
+  app.add_option("--log-level", options.log_level, "Log level")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  app.add_flag("-q,--quiet", options.quiet,
+               "Warnings and errors only, no progress lines (same as --log-level warn)");
+  app.add_option("--threads", options.threads, "LibTorch intra-op threads (0: LibTorch's default)")
+      ->check(CLI::NonNegativeNumber);
+  // Runs after parsing and before the subcommand's callback.
+  app.parse_complete_callback([&options] {
+    logging::set_level(options.quiet ? logging::Level::kWarn : logging::parse_level(options.log_level));
+    if (options.threads > 0) {
+      at::set_num_threads(options.threads);
+    }
+  });
+}
+
+}  // namespace
 
 int run_app(int argc, char** argv) {
+  set_command_line(argc, argv);
+  logging::set_rank_from_environment();
   CLI::App app{"sagbench: Self-Attention Guidance research harness"};
+  app.option_defaults()->always_capture_default();
+  app.fallthrough();  // inherited by subcommands: global options may follow them
   app.require_subcommand(1);
+  app.footer(kFooter);
+  GlobalOptions options;
+  add_global_options(app, options);
   register_info(app);
   register_sample(app);
   register_eval(app);
@@ -30,6 +86,10 @@ int run_app(int argc, char** argv) {
   } catch (const Error& e) {
     std::fprintf(stderr, "sagbench: %s: %s\n", error_kind_name(e.kind()), e.what());
     return 2;
+  } catch (const std::exception& e) {  // e.g. a LibTorch error: its first line is the message
+    const std::string what = e.what();
+    std::fprintf(stderr, "sagbench: unexpected error: %s\n", what.substr(0, what.find('\n')).c_str());
+    return 3;
   }
   return 0;
 }
