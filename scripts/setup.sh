@@ -25,5 +25,5 @@ if ((${#missing[@]})); then
 fi
 
 [ "${1:-}" = "--no-build" ] && exit 0
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
+[ -f build/CMakeCache.txt ] || cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j "$(nproc)"
