@@ -13,6 +13,7 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <string>
 
 #include "diffusion/denoiser.h"
 #include "diffusion/gaussian_diffusion.h"
@@ -63,6 +64,11 @@ class StepGuidance {
   // DDIM: `xstart` is the processed x0 of the guided eps; replace it by the
   // x0 of the corrected score (left unclipped, as upstream).
   virtual void guide_xstart(const StepContext& ctx, at::Tensor& xstart) = 0;
+  // The number of classes the guidance needs sample labels over (a noisy
+  // classifier's class count); 0 when it needs no labels.
+  virtual std::int64_t label_classes() const { return 0; }
+  // One line for logs and provenance.
+  virtual std::string describe() const { return "custom guidance"; }
 };
 
 }  // namespace sagbench::diffusion

@@ -44,6 +44,10 @@ at::Tensor classifier_gradient(NoisyClassifier& classifier, const at::Tensor& x,
   return grad.to(at::kFloat) * scale;
 }
 
+std::int64_t EncoderUNetClassifier::num_classes() const {
+  return model_->config().out_channels;
+}
+
 ClassifierGuidance::ClassifierGuidance(std::shared_ptr<NoisyClassifier> classifier,
                                        ClassifierGuidanceSettings settings)
     : classifier_(std::move(classifier)), settings_(settings) {

@@ -39,6 +39,7 @@ class NoisyClassifier {
   virtual ~NoisyClassifier() = default;
   // Logits (B, classes) for x (B, C, H, W) at `timesteps` (B,), differentiable in x.
   virtual at::Tensor logits(const at::Tensor& x, const at::Tensor& timesteps) = 0;
+  virtual std::int64_t num_classes() const = 0;
 };
 
 // An EncoderUNetModel as NoisyClassifier.
@@ -47,6 +48,7 @@ class EncoderUNetClassifier : public NoisyClassifier {
   explicit EncoderUNetClassifier(std::shared_ptr<models::EncoderUNetModel> model)
       : model_(std::move(model)) {}
   at::Tensor logits(const at::Tensor& x, const at::Tensor& timesteps) override;
+  std::int64_t num_classes() const override;
 
  private:
   std::shared_ptr<models::EncoderUNetModel> model_;
@@ -67,6 +69,8 @@ class ClassifierGuidance : public GuidanceTerm {
   void guide_mean(const StepContext& ctx, const VarianceTerms& variance, at::Tensor& mean) override;
   // DDIM: eps = eps(x0) - sqrt(1 - abar) * gradient; x0 = x0(eps) (condition_score).
   void guide_xstart(const StepContext& ctx, at::Tensor& xstart) override;
+  // The classifier's classes: labels are needed even for unconditional models.
+  std::int64_t label_classes() const override { return classifier_->num_classes(); }
 
  private:
   at::Tensor gradient(const StepContext& ctx) const;

@@ -59,6 +59,17 @@ void GuidanceChain::guide_xstart(const StepContext& ctx, at::Tensor& xstart) {
   }
 }
 
+std::int64_t GuidanceChain::label_classes() const {
+  std::int64_t classes = 0;
+  for (const auto& term : terms_) {
+    const std::int64_t term_classes = term->label_classes();
+    if (term_classes > 0 && (classes == 0 || term_classes < classes)) {
+      classes = term_classes;
+    }
+  }
+  return classes;
+}
+
 std::string GuidanceChain::describe() const {
   if (terms_.empty()) {
     return "none";

@@ -88,6 +88,11 @@ class GuidanceTerm {
   virtual void guide_mean(const StepContext& /*ctx*/, const VarianceTerms& /*variance*/,
                           at::Tensor& /*mean*/) {}
   virtual void guide_xstart(const StepContext& /*ctx*/, at::Tensor& /*xstart*/) {}
+  // Sample labels: a term that needs labels for unconditional models too
+  // (classifier guidance) returns its class count; a term that reserves
+  // labels (a CFG null label) returns the count of real classes. The sampling
+  // job draws labels from [0, min of the model's and the terms' non-zero counts).
+  virtual std::int64_t label_classes() const { return 0; }
 };
 
 // The terms of one run, applied in the order above (config order within a stage).
@@ -100,11 +105,13 @@ class GuidanceChain : public diffusion::StepGuidance {
   Prediction predict(const StepContext& ctx, StepModel& model) override;
   void guide_mean(const StepContext& ctx, const VarianceTerms& variance, at::Tensor& mean) override;
   void guide_xstart(const StepContext& ctx, at::Tensor& xstart) override;
+  // The smallest non-zero label_classes() of the terms; 0 when none needs labels.
+  std::int64_t label_classes() const override;
 
   bool empty() const { return terms_.empty(); }
   const std::vector<std::unique_ptr<GuidanceTerm>>& terms() const { return terms_; }
   // "none", or the terms' describe() joined by "; ".
-  std::string describe() const;
+  std::string describe() const override;
 
  private:
   std::vector<std::unique_ptr<GuidanceTerm>> terms_;

@@ -1,0 +1,22 @@
+// One call from a resolved config document to a ready sampling job: the
+// model (built from `model:` and loaded strictly, or a shared one), the
+// respaced process and sampler, and the guidance chain of `guidance:`.
+// `sagbench sample` and the distributed sample producer both start here.
+// Tested by tests/guidance/guided_sampling_test.cpp.
+#pragma once
+
+#include <torch/types.h>
+
+#include <memory>
+
+#include "config/document.h"
+#include "diffusion/sampling_job.h"
+
+namespace sagbench::guidance {
+
+// `model`, when given, must have been built from the document's `model:`
+// section (experiments share one loaded network between configurations).
+std::unique_ptr<diffusion::SamplingJob> build_sampling_job(
+    const config::Document& document, at::Device device, std::shared_ptr<models::UNetModel> model = nullptr);
+
+}  // namespace sagbench::guidance
