@@ -160,11 +160,20 @@ EvaluationReport evaluate(const std::string& samples_path, const std::string& re
                           const EvaluatorConfig& config, const MetricSelection& metrics) {
   config.validate();
   LazyExtractor extractor(config);
-  EvaluationReport report;
   InputNeeds sample_needs{metrics.fid, metrics.sfid, metrics.precision_recall, metrics.inception_score};
   InputNeeds reference_needs{metrics.fid, metrics.sfid, metrics.precision_recall, false};
-  report.samples = resolve_input(samples_path, "samples", sample_needs, extractor);
-  report.reference = resolve_input(reference_path, "reference", reference_needs, extractor);
+  ResolvedInput samples = resolve_input(samples_path, "samples", sample_needs, extractor);
+  ResolvedInput reference = resolve_input(reference_path, "reference", reference_needs, extractor);
+  return evaluate_resolved(std::move(samples), std::move(reference), config, metrics);
+}
+
+EvaluationReport evaluate_resolved(ResolvedInput samples, ResolvedInput reference, const EvaluatorConfig& config,
+                                   const MetricSelection& metrics) {
+  EvaluationReport report;
+  report.samples = std::move(samples);
+  report.reference = std::move(reference);
+  const std::string& samples_path = report.samples.path;
+  const std::string& reference_path = report.reference.path;
   if (report.samples.features && report.reference.features) {
     SAG_REQUIRE(report.samples.features->same_extractor(*report.reference.features), kConfig,
                 "features of {} ({}) and of {} ({}) come from different extractors", samples_path,

@@ -94,6 +94,12 @@ struct EvaluationReport {
 EvaluationReport evaluate(const std::string& samples_path, const std::string& reference_path,
                           const EvaluatorConfig& config, const MetricSelection& metrics = {});
 
+// The metrics of two sides already resolved: evaluate() is resolve_input for
+// each side plus this; the distributed evaluator (src/distributed/
+// parallel_eval.h) gathers the samples' features from every rank instead.
+EvaluationReport evaluate_resolved(ResolvedInput samples, ResolvedInput reference, const EvaluatorConfig& config,
+                                   const MetricSelection& metrics = {});
+
 // metrics.json: values under the evaluator's names, counts, inputs, the
 // extractor (name, weights sha256, preprocessing, precision), distance
 // precision, settings and the aliases; the caller adds provenance.

@@ -21,12 +21,24 @@ struct FrechetResult {
   bool offset_applied = false;  // the 1e-6 * I fallback was needed
 };
 
+// Where the float64 eigensolves run: Eigen on the host, or LibTorch (LAPACK,
+// cuSOLVER) on `device`. kAuto: LibTorch on CUDA devices and on MKL builds,
+// Eigen otherwise (LibTorch on a reference LAPACK is several times slower).
+enum class LinalgBackend { kAuto, kEigen, kTorch };
+
+struct FrechetOptions {
+  double eps = 1e-6;  // the diagonal offset of the non-finite fallback
+  LinalgBackend backend = LinalgBackend::kAuto;
+  at::Device device = at::kCPU;
+};
+
 // tr sqrtm(S1 S2) in the eigenvalue form: S1 = B B^T (pivoted LDL^T, so a
 // semi-definite S1 works), the eigenvalues of S1 S2 are those of the symmetric
 // C = B^T S2 B, and tr sqrtm = sum sqrt(eig C). Negative eigenvalues (rounding)
 // give the imaginary part. Agrees with scipy's Schur-based sqrtm to ~1e-11
 // relative on well-conditioned inputs.
-FrechetResult trace_sqrt_product(const Eigen::MatrixXd& s1, const Eigen::MatrixXd& s2, double eps = 1e-6);
+FrechetResult trace_sqrt_product(const Eigen::MatrixXd& s1, const Eigen::MatrixXd& s2,
+                                 const FrechetOptions& options = {});
 
 // The Frechet distance. Mismatched dimensions, non-symmetric or indefinite
 // covariances, and statistics from fewer vectors than dimensions (singular
@@ -34,6 +46,7 @@ FrechetResult trace_sqrt_product(const Eigen::MatrixXd& s1, const Eigen::MatrixX
 // `what_a` / `what_b`.
 FrechetResult frechet_distance(const GaussianStatistics& a, const GaussianStatistics& b,
                                const std::string& what_a = "statistics A",
-                               const std::string& what_b = "statistics B", double eps = 1e-6);
+                               const std::string& what_b = "statistics B",
+                               const FrechetOptions& options = {});
 
 }  // namespace sagbench::eval

@@ -1,9 +1,11 @@
-// Precision and recall (see precision_recall.h). Radii keep a running set of
+// Precision and recall (see precision_recall.h). Distance products run in
+// Eigen on the CPU and cuBLAS (TF32 off) on CUDA. Radii keep a running set of
 // the k+1 smallest distances per row across column blocks, so a row block never
 // needs the full (rows x N) distance matrix that upstream allocates; the value
 // selected is the same. Membership is accumulated block by block with `<=`.
 #include "evaluation/precision_recall.h"
 
+#include <Eigen/Dense>
 #include <algorithm>
 
 #include "core/error.h"
@@ -17,12 +19,39 @@ at::Tensor round_to_half(const at::Tensor& x) {
   return x.to(at::kHalf).to(at::kFloat);
 }
 
+template <class Scalar>
+at::Tensor eigen_product_transposed(const at::Tensor& a, const at::Tensor& b) {
+  using RowMajor = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const at::Tensor ac = a.contiguous();
+  const at::Tensor bc = b.contiguous();
+  at::Tensor out = at::empty({a.size(0), b.size(0)}, a.options());
+  const Eigen::Map<const RowMajor> ma(ac.data_ptr<Scalar>(), a.size(0), a.size(1));
+  const Eigen::Map<const RowMajor> mb(bc.data_ptr<Scalar>(), b.size(0), b.size(1));
+  Eigen::Map<RowMajor>(out.data_ptr<Scalar>(), a.size(0), b.size(0)).noalias() = ma * mb.transpose();
+  return out;
+}
+
+// a . b^T accumulated in a's dtype. On the CPU through Eigen's GEMM (LibTorch
+// may sit on a reference BLAS there, ~20x slower); on CUDA through cuBLAS with
+// TF32 off, so fp32 stays fp32.
+at::Tensor product_transposed(const at::Tensor& a, const at::Tensor& b) {
+  if (a.is_cpu()) {
+    return a.scalar_type() == at::kDouble ? eigen_product_transposed<double>(a, b)
+                                          : eigen_product_transposed<float>(a, b);
+  }
+  const bool tf32 = at::globalContext().allowTF32CuBLAS();
+  at::globalContext().setAllowTF32CuBLAS(false);
+  at::Tensor out = at::matmul(a, b.t());
+  at::globalContext().setAllowTF32CuBLAS(tf32);
+  return out;
+}
+
 at::Tensor distances_in(const at::Tensor& u, const at::Tensor& v, at::ScalarType type) {
   const at::Tensor a = u.to(type);
   const at::Tensor b = v.to(type);
   const at::Tensor norm_u = (a * a).sum(1).unsqueeze(1);
   const at::Tensor norm_v = (b * b).sum(1).unsqueeze(0);
-  return at::clamp_min(norm_u - 2 * at::matmul(a, b.t()) + norm_v, 0.0);
+  return at::clamp_min(norm_u - 2 * product_transposed(a, b) + norm_v, 0.0);
 }
 
 // TensorFlow's float16 graph: each op's result is rounded to half; matmul and
@@ -33,7 +62,7 @@ at::Tensor distances_half(const at::Tensor& u, const at::Tensor& v) {
   const at::Tensor b = round_to_half(v.to(at::kFloat));
   const at::Tensor norm_u = round_to_half(round_to_half(a * a).sum(1)).unsqueeze(1);
   const at::Tensor norm_v = round_to_half(round_to_half(b * b).sum(1)).unsqueeze(0);
-  const at::Tensor twice_product = round_to_half(2 * round_to_half(at::matmul(a, b.t())));
+  const at::Tensor twice_product = round_to_half(2 * round_to_half(product_transposed(a, b)));
   const at::Tensor partial = round_to_half(norm_u - twice_product);
   return at::clamp_min(round_to_half(partial + norm_v), 0.0);
 }

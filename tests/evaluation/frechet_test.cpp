@@ -35,16 +35,20 @@ TEST(Frechet, DiagonalCovariances) {
   EXPECT_NEAR(frechet_distance(a, b).distance, 12.0, 1e-12);
 }
 
-TEST(Frechet, NonCommutingCovariances) {
+TEST(Frechet, NonCommutingCovariancesWithBothBackends) {
   // S1 S2 = [[2,3],[1,6]]: tr sqrtm = sqrt(tr + 2 sqrt(det)) = sqrt(14); FID = 8 - 2 sqrt(14).
   Eigen::Matrix2d s1;
   s1 << 2, 1, 1, 2;
   const Eigen::Matrix2d s2 = Eigen::Vector2d(1, 3).asDiagonal();
   const auto a = gaussian(Eigen::Vector2d::Zero(), s1);
   const auto b = gaussian(Eigen::Vector2d::Zero(), s2);
-  EXPECT_NEAR(frechet_distance(a, b).distance, 0.5166852264521173, 1e-13);
-  // Symmetric in its arguments.
-  EXPECT_NEAR(frechet_distance(b, a).distance, 0.5166852264521173, 1e-13);
+  for (LinalgBackend backend : {LinalgBackend::kEigen, LinalgBackend::kTorch}) {
+    FrechetOptions options;
+    options.backend = backend;
+    EXPECT_NEAR(frechet_distance(a, b, "a", "b", options).distance, 0.5166852264521173, 1e-13);
+    // Symmetric in its arguments.
+    EXPECT_NEAR(frechet_distance(b, a, "b", "a", options).distance, 0.5166852264521173, 1e-13);
+  }
 }
 
 TEST(Frechet, AgreesWithGeneralEigenvaluesWhenPivoting) {
@@ -65,8 +69,12 @@ TEST(Frechet, AgreesWithGeneralEigenvaluesWhenPivoting) {
   for (Eigen::Index i = 0; i < n; ++i) {
     expected += std::sqrt(eig[i]).real();
   }
-  EXPECT_NEAR(trace_sqrt_product(s1, s2).trace_sqrt, expected, 1e-10 * expected);
-  EXPECT_NEAR(trace_sqrt_product(s2, s1).trace_sqrt, expected, 1e-10 * expected);
+  for (LinalgBackend backend : {LinalgBackend::kEigen, LinalgBackend::kTorch}) {
+    FrechetOptions options;
+    options.backend = backend;
+    EXPECT_NEAR(trace_sqrt_product(s1, s2, options).trace_sqrt, expected, 1e-10 * expected);
+    EXPECT_NEAR(trace_sqrt_product(s2, s1, options).trace_sqrt, expected, 1e-10 * expected);
+  }
 }
 
 TEST(Frechet, IdentityCovariances2048) {
@@ -90,20 +98,31 @@ TEST(Frechet, SmallImaginaryPartIsDropped) {
   // An eigenvalue of -1e-8 gives an imaginary part of 1e-4 < 1e-3: kept real.
   const auto a = gaussian(Eigen::Vector2d::Zero(), Eigen::Matrix2d::Identity());
   const auto b = gaussian(Eigen::Vector2d::Zero(), Eigen::Vector2d(1, -1e-8).asDiagonal().toDenseMatrix());
-  const FrechetResult r = frechet_distance(a, b);
-  EXPECT_NEAR(r.max_imaginary, 1e-4, 1e-12);
-  EXPECT_NEAR(r.trace_sqrt, 1.0, 1e-12);
+  for (LinalgBackend backend : {LinalgBackend::kEigen, LinalgBackend::kTorch}) {
+    FrechetOptions options;
+    options.backend = backend;
+    const FrechetResult r = frechet_distance(a, b, "a", "b", options);
+    EXPECT_NEAR(r.max_imaginary, 1e-4, 1e-12);
+    EXPECT_NEAR(r.trace_sqrt, 1.0, 1e-12);
+  }
 }
 
 TEST(Frechet, LargeImaginaryPartIsAnError) {
+  // Eigenvalues 1 and -1 spread over the diagonal by a rotation: 1/2 each.
   const auto a = gaussian(Eigen::Vector2d::Zero(), Eigen::Matrix2d::Identity());
-  const auto b = gaussian(Eigen::Vector2d::Zero(), Eigen::Vector2d(1, -1).asDiagonal().toDenseMatrix());
-  try {
-    frechet_distance(a, b);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::kNumeric);
-    EXPECT_NE(std::string(e.what()).find("imaginary component"), std::string::npos) << e.what();
+  Eigen::Matrix2d indefinite;
+  indefinite << 0, 1, 1, 0;
+  const auto b = gaussian(Eigen::Vector2d::Zero(), indefinite);
+  for (LinalgBackend backend : {LinalgBackend::kEigen, LinalgBackend::kTorch}) {
+    FrechetOptions options;
+    options.backend = backend;
+    try {
+      frechet_distance(a, b, "a", "b", options);
+      FAIL() << "no error";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kNumeric);
+      EXPECT_NE(std::string(e.what()).find("imaginary component 0.5 "), std::string::npos) << e.what();
+    }
   }
 }
 

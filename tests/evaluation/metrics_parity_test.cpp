@@ -58,7 +58,11 @@ TEST_F(MetricsParity, FrechetDistance) {
   const GaussianStatistics ref = compute_statistics(vectors_.at("pr_ref"), "pr_ref");
   const GaussianStatistics smp = compute_statistics(vectors_.at("pr_sample"), "pr_sample");
   const double expected = scalar("fid_ref_vs_sample");
-  EXPECT_NEAR(frechet_distance(ref, smp).distance, expected, 1e-9 * expected);
+  for (LinalgBackend backend : {LinalgBackend::kEigen, LinalgBackend::kTorch}) {
+    FrechetOptions options;
+    options.backend = backend;
+    EXPECT_NEAR(frechet_distance(ref, smp, "ref", "sample", options).distance, expected, 1e-9 * expected);
+  }
 }
 
 }  // namespace
