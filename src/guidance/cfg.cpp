@@ -1,4 +1,6 @@
-// Classifier-free guidance over a null label. See cfg.h.
+// Classifier-free guidance over a null label: settings and model checks, the
+// two passes and their combination (diffusers' guidance_scale form). See cfg.h;
+// tested by tests/guidance/cfg_test.cpp.
 #include "guidance/cfg.h"
 
 #include <fmt/format.h>

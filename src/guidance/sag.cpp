@@ -1,5 +1,7 @@
-// Self-Attention Guidance and blur guidance (SAG repository p_sample /
-// ddim_sample; diffusers StableDiffusionSAGPipeline under CFG). See sag.h.
+// Self-Attention Guidance and blur guidance: settings checks, the probe of the
+// reference pass and the guided eps (SAG repository p_sample / ddim_sample;
+// diffusers StableDiffusionSAGPipeline under CFG). See sag.h; tested by
+// tests/guidance/sag_test.cpp, sag_settings_test.cpp and sag_parity_test.cpp.
 #include "guidance/sag.h"
 
 #include <fmt/format.h>

@@ -1,4 +1,6 @@
-// SAG's degradation stage (mask, Gaussian blur, mix, re-noise). See sag_degrade.h.
+// SAG's degradation stage (mask, Gaussian blur, mix, re-noise) on ATen ops:
+// float32 throughout, Gaussian weights computed in float64 and rounded once.
+// See sag_degrade.h; tested by tests/guidance/sag_degrade_test.cpp.
 #include "guidance/sag_degrade.h"
 
 #include <fmt/format.h>

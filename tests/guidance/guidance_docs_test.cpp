@@ -1,5 +1,6 @@
 // docs/guidance.md lists every key of every registered guidance term (as
-// `name.key` in its table), so the documentation cannot fall behind the code.
+// `name.key` in its table), so the documentation cannot fall behind the code:
+// a new key or a new registry entry fails here until the table names it.
 #include <gtest/gtest.h>
 
 #include <filesystem>
