@@ -32,6 +32,11 @@ struct ParityCase {
   bool classifier;         // add classifier guidance (classifier_scale from the json)
 };
 
+// Readable parameters in test listings (ctest shows GetParam()).
+void PrintTo(const ParityCase& c, std::ostream* out) {
+  *out << c.model << "_" << c.kind << " " << c.trajectory << " (map " << c.map << ")";
+}
+
 std::string case_name(const ::testing::TestParamInfo<ParityCase>& info) {
   return std::string(info.param.model).substr(9) + "_" + info.param.kind + "_" + info.param.trajectory;
 }
