@@ -78,13 +78,13 @@ TEST(DiffusionLossesTest, VlbVanishesForTheTruePosteriorAndIsDecoderNllAtZero) {
   EXPECT_GT(vb[0].item<double>(), 0.0);
   EXPECT_LT(vb[0].item<double>(), 3.0);  // sigma ~ 0.007 vs bin half-width 1/255: ~1.3 bits inside
   // A wrong eps raises the KL terms.
-  const at::Tensor worse = process.vb_terms_bpd(x0, x_t, t, noise + 0.5, var_values);
+  const at::Tensor worse = process.vb_terms_bpd(x0, x_t, t, noise + 2.0, var_values);
   EXPECT_GT(worse[2].item<double>(), vb[2].item<double>() + 1e-3);
   // The hybrid loss is MSE + VLB per sample.
   at::Tensor mse;
   at::Tensor vb_part;
-  const at::Tensor loss = process.training_losses(x0, x_t, t, noise, noise + 0.5, var_values, &mse, &vb_part);
-  EXPECT_TRUE(at::allclose(mse, at::full({4}, 0.25), 1e-5, 1e-6));
+  const at::Tensor loss = process.training_losses(x0, x_t, t, noise, noise + 2.0, var_values, &mse, &vb_part);
+  EXPECT_TRUE(at::allclose(mse, at::full({4}, 4.0), 1e-5, 1e-6));
   EXPECT_TRUE(at::allclose(loss, mse + worse, 1e-5, 1e-6));
 }
 
