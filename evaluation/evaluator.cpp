@@ -167,8 +167,8 @@ EvaluationReport evaluate(const std::string& samples_path, const std::string& re
   return evaluate_resolved(std::move(samples), std::move(reference), config, metrics);
 }
 
-EvaluationReport evaluate_resolved(ResolvedInput samples, ResolvedInput reference, const EvaluatorConfig& config,
-                                   const MetricSelection& metrics) {
+EvaluationReport evaluate_resolved(ResolvedInput samples, ResolvedInput reference,
+                                   const EvaluatorConfig& config, const MetricSelection& metrics) {
   EvaluationReport report;
   report.samples = std::move(samples);
   report.reference = std::move(reference);

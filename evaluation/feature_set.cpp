@@ -12,6 +12,7 @@
 #include "core/progress.h"
 #include "evaluation/sha256.h"
 #include "io/npz.h"
+#include "io/tensor_file.h"
 
 namespace sagbench::eval {
 
@@ -118,7 +119,7 @@ FeatureSet extract_npz_features(const std::string& path, const std::string& arra
   const io::NpyHeader& header = reader.header(array);
   const std::string what = fmt::format("{}:{}", path, array);
   SAG_REQUIRE(header.dtype == at::kByte, kFormat, "{}: images must be uint8 (0..255), got {}", what,
-              std::string(c10::toString(header.dtype)));
+              std::string(io::dtype_name(header.dtype)));
   SAG_REQUIRE(header.shape.size() == 4 && header.shape[3] == extractor.channels(), kShape,
               "{}: images must be N x H x W x {} (NHWC), got shape {}", what, extractor.channels(),
               fmt::join(header.shape, " x "));
@@ -183,7 +184,7 @@ FeatureSet read_feature_npz(const std::string& path) {
     at::Tensor t = reader.read(name);
     SAG_REQUIRE(t.dim() == 2 && at::isFloatingType(t.scalar_type()), kFormat,
                 "{}: feature array '{}' must be a floating (N, d) matrix, got {} {}", path, name,
-                std::string(c10::toString(t.scalar_type())), fmt::join(t.sizes(), " x "));
+                std::string(io::dtype_name(t.scalar_type())), fmt::join(t.sizes(), " x "));
     SAG_REQUIRE(set.count < 0 || t.size(0) == set.count, kShape,
                 "{}: feature array '{}' has {} rows but the others have {}", path, name, t.size(0),
                 set.count);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "io/tensor_file.h"
 
 namespace sagbench::eval {
 
@@ -41,7 +42,7 @@ InceptionScore inception_score_from_probabilities(const at::Tensor& probabilitie
 InceptionScore inception_score_from_logits(const at::Tensor& logits, std::int64_t split_size) {
   SAG_REQUIRE(logits.dim() == 2 && at::isFloatingType(logits.scalar_type()), kShape,
               "Inception Score: expected (N, classes) floating-point logits, got {} {}",
-              std::string(c10::toString(logits.scalar_type())), std::string(c10::str(logits.sizes())));
+              std::string(io::dtype_name(logits.scalar_type())), std::string(c10::str(logits.sizes())));
   return inception_score_from_probabilities(at::softmax(logits.to(at::kCPU, at::kDouble), 1), split_size);
 }
 

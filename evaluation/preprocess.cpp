@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "io/tensor_file.h"
 
 namespace sagbench::eval {
 
@@ -77,7 +78,7 @@ void check_image_batch(const at::Tensor& images, const std::string& what) {
   SAG_REQUIRE(images.defined(), kShape, "{}: no image tensor", what);
   SAG_REQUIRE(images.scalar_type() == at::kByte, kFormat,
               "{}: images must be uint8 (values 0..255), got dtype {}", what,
-              std::string(c10::toString(images.scalar_type())));
+              std::string(io::dtype_name(images.scalar_type())));
   SAG_REQUIRE(images.dim() == 4 && images.size(3) == 3, kShape,
               "{}: images must be N x H x W x 3 (NHWC, RGB), got shape {}", what,
               std::string(c10::str(images.sizes())));

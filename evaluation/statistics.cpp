@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "io/tensor_file.h"
 
 namespace sagbench::eval {
 
@@ -30,7 +31,7 @@ void MomentAccumulator::add(const at::Tensor& batch) {
               "{}: expected a (n, {}) feature batch, got {}", what_, dim_,
               std::string(c10::str(batch.sizes())));
   SAG_REQUIRE(at::isFloatingType(batch.scalar_type()), kFormat, "{}: features must be floating point, got {}",
-              what_, std::string(c10::toString(batch.scalar_type())));
+              what_, std::string(io::dtype_name(batch.scalar_type())));
   const std::int64_t rows = batch.size(0);
   if (rows == 0) {
     return;
