@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <tuple>
 
 #include "core/error.h"
 #include "evaluation/inception_extractor.h"
@@ -131,6 +132,20 @@ ResolvedInput resolve_input(const std::string& path, const std::string& role, co
         needs.pool_features && !has_features
             ? " (precision/recall need per-image features: a statistics-only file cannot give them)"
             : "");
+    // A covariance of fewer images than dimensions is singular: say so before extracting for hours.
+    // (A malformed image array is reported by the extraction itself.)
+    const io::NpyHeader& header = reader.header("arr_0");
+    const bool well_formed = header.dtype == at::kByte && header.shape.size() == 4 &&
+                             header.shape[3] == extractor.get().channels();
+    const FeatureDims dims = extractor.get().dims();
+    const std::int64_t images = well_formed ? header.shape[0] : 0;
+    for (const auto& [wanted, dim, name] :
+         {std::tuple{want_pool, dims.pool, "pool_3"}, std::tuple{want_spatial, dims.spatial, "spatial"}}) {
+      SAG_REQUIRE(!well_formed || !wanted || images > dim, kNumeric,
+                  "{} {}: {} images for {}-dimensional {} features: the covariance would be singular; the "
+                  "Frechet distance needs at least {} images",
+                  role, path, images, dim, name, dim + 1);
+    }
     features = cached_npz_features(path, "arr_0", extractor.get(), config.batch_size, config.cache_dir);
   }
   if (features.count > 0) {

@@ -158,6 +158,17 @@ TEST_F(Evaluator, TooFewSamplesForTheFeatureDimensionIsAnError) {
     evaluate(few, reference_path_, config_, fid_only);
     FAIL() << "no error";
   } catch (const Error& e) {
+    // Refused before any image is run through the network.
+    EXPECT_NE(std::string(e.what()).find("4 images for 4-dimensional pool_3 features"), std::string::npos)
+        << e.what();
+  }
+  // Statistics of a feature file are checked by the Frechet distance itself.
+  LazyExtractor extractor(config_);
+  write_feature_npz(dir_ + "/few_features.npz", extract_npz_features(few, "arr_0", extractor.get(), 64));
+  try {
+    evaluate(dir_ + "/few_features.npz", reference_path_, config_, fid_only);
+    FAIL() << "no error";
+  } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("4 feature vectors for 4 dimensions"), std::string::npos)
         << e.what();
   }
