@@ -119,6 +119,18 @@ at::Tensor SamplingJob::labels(std::int64_t first, std::int64_t count) const {
   return out;
 }
 
+void SamplingJob::check_labels() const {
+  const std::int64_t count = setup_.sampling.num_samples;
+  if (setup_.sampling.labels == "random") {
+    return;  // drawn inside [0, classes) by construction
+  }
+  const std::int64_t checked =
+      setup_.sampling.labels == "fixed"
+          ? std::min<std::int64_t>(count, static_cast<std::int64_t>(setup_.sampling.fixed_labels.size()))
+          : count;
+  labels(0, checked);
+}
+
 void SamplingJob::sample(std::int64_t begin, std::int64_t end, std::int64_t batch_size,
                          const SampledBatchSink& sink) const {
   SAG_REQUIRE(begin >= 0 && begin < end, kConfig, "empty sample range [{}, {})", begin, end);

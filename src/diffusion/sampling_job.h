@@ -66,6 +66,9 @@ class SamplingJob {
   std::int64_t label_classes() const;
   // Labels of samples [first, first + count) as the configured policy gives them.
   at::Tensor labels(std::int64_t first, std::int64_t count) const;
+  // Checks the label policy against the model and guidance, and every label
+  // of [0, num_samples) against the class count (kConfig), before any work.
+  void check_labels() const;
 
   const SamplingSetup& setup() const { return setup_; }
   const GaussianDiffusion& diffusion() const { return diffusion_; }

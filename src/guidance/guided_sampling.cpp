@@ -1,10 +1,55 @@
 // Config document -> SamplingJob with guidance. See guided_sampling.h.
 #include "guidance/guided_sampling.h"
 
+#include "config/config.h"
 #include "guidance/guidance.h"
 #include "models/model_loading.h"
 
 namespace sagbench::guidance {
+namespace {
+
+// A document node as YAML.
+YAML::Node to_yaml_node(const config::Node& node) {
+  switch (node.kind) {
+    case config::NodeKind::kScalar:
+      return YAML::Node(node.scalar);
+    case config::NodeKind::kSequence: {
+      YAML::Node out(YAML::NodeType::Sequence);
+      for (const auto& item : node.items) {
+        out.push_back(to_yaml_node(item));
+      }
+      return out;
+    }
+    case config::NodeKind::kMap: {
+      YAML::Node out(YAML::NodeType::Map);
+      for (std::size_t i = 0; i < node.keys.size(); ++i) {
+        out[node.keys[i]] = to_yaml_node(node.values[i]);
+      }
+      return out;
+    }
+    case config::NodeKind::kNull:
+      break;
+  }
+  return YAML::Node(YAML::NodeType::Null);
+}
+
+}  // namespace
+
+YAML::Node resolved_sampling_config(const config::Document& document) {
+  const diffusion::SamplingSetup setup = diffusion::SamplingSetup::from_document(document);
+  YAML::Node root(YAML::NodeType::Map);
+  root["model"] = config::to_yaml(setup.model);
+  root["diffusion"] = config::to_yaml(setup.diffusion);
+  root["sampler"] = config::to_yaml(setup.sampler);
+  root["sampling"] = config::to_yaml(setup.sampling);
+  if (document.has("classifier")) {
+    root["classifier"] = config::to_yaml(config::bind<models::EncoderUNetConfig>(document, "classifier"));
+  }
+  if (const config::Node* guidance = document.find("guidance")) {
+    root["guidance"] = to_yaml_node(*guidance);
+  }
+  return root;
+}
 
 std::unique_ptr<diffusion::SamplingJob> build_sampling_job(const config::Document& document,
                                                            at::Device device,
@@ -24,6 +69,7 @@ std::unique_ptr<diffusion::SamplingJob> build_sampling_job(const config::Documen
   if (!chain->empty()) {
     job->set_guidance(std::move(chain));
   }
+  job->check_labels();
   return job;
 }
 

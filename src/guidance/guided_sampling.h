@@ -6,6 +6,7 @@
 #pragma once
 
 #include <torch/types.h>
+#include <yaml-cpp/yaml.h>
 
 #include <memory>
 
@@ -14,8 +15,14 @@
 
 namespace sagbench::guidance {
 
+// Labels are checked (SamplingJob::check_labels) before the job is returned.
 // `model`, when given, must have been built from the document's `model:`
 // section (experiments share one loaded network between configurations).
+// The job's resolved config for config.yaml / shard identities: every key of
+// model:, diffusion:, sampler:, sampling: (and classifier:) with defaults, and
+// the guidance: section as written (its keys belong to the terms).
+YAML::Node resolved_sampling_config(const config::Document& document);
+
 std::unique_ptr<diffusion::SamplingJob> build_sampling_job(
     const config::Document& document, at::Device device, std::shared_ptr<models::UNetModel> model = nullptr);
 
