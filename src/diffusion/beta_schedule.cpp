@@ -1,6 +1,4 @@
-// Named beta schedules: linear (numpy.linspace arithmetic) and cosine
-// (betas_for_alpha_bar), following guided-diffusion get_named_beta_schedule.
-// Tested by tests/diffusion/beta_schedule_test.cpp.
+// Named beta schedules (guided-diffusion get_named_beta_schedule). See the header.
 #include "diffusion/beta_schedule.h"
 
 #include <algorithm>

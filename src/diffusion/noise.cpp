@@ -1,6 +1,4 @@
-// Sampling noise: Philox counter noise keyed by (seed, sample, step, element),
-// arrays replayed from files, and counter-drawn class labels.
-// Tested by tests/diffusion/noise_test.cpp.
+// Counter-based and file-replayed sampling noise. See the header.
 #include "diffusion/noise.h"
 
 #include <ATen/Parallel.h>

@@ -1,6 +1,4 @@
-// The `sampling:` section: cross-key validation and the device choice
-// (auto = CUDA when available).
-// Tested by tests/diffusion/sampling_job_test.cpp and tests/cli/sample_test.cpp.
+// The `sampling:` section: validation and device choice. See sampling_config.h.
 #include "diffusion/sampling_config.h"
 
 #include <torch/cuda.h>

@@ -1,6 +1,4 @@
-// Config document -> SamplingJob with guidance and the resolved config of a
-// sample run. Tested by tests/guidance/guided_sampling_test.cpp and
-// tests/cli/sample_test.cpp.
+// Config document -> SamplingJob with guidance. See guided_sampling.h.
 #include "guidance/guided_sampling.h"
 
 #include "config/config.h"
