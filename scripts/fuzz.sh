@@ -21,13 +21,13 @@ rm -rf "$work"
 mkdir -p "$work" "$findings"
 
 # Seeds: the data.pkl of every fixture checkpoint and the first 70 kB of the
-# legacy .pth (its five pickles) for pickle_fuzz; every .npy inside the
-# fixture .npz files for npy_fuzz.
+# legacy .pth (its five pickles) for pickle_fuzz and checkpoint_fuzz; every
+# .npy inside the fixture .npz files for npy_fuzz.
 seed_dir() {
   local target="$1" dir="$work/$1-seeds"
   mkdir -p "$dir"
   case "$target" in
-    pickle_fuzz)
+    pickle_fuzz | checkpoint_fuzz)
       for pt in "$fixtures"/*.pt; do
         unzip -p "$pt" '*/data.pkl' >"$dir/$(basename "$pt" .pt).pkl"
       done
@@ -54,7 +54,7 @@ for target in "${targets[@]}"; do
   mkdir -p "$corpus" "$out"
   # Pickle seeds are cut to 8 kB: short inputs run ~20x faster and still hold every opcode kind.
   max_len=65536
-  [ "$target" = pickle_fuzz ] && max_len=8192
+  [ "$target" = npy_fuzz ] || max_len=8192
   echo "== $target: ${seconds}s, $(find "$seeds" -type f | wc -l) seed files"
   set +e
   "$build/tests/fuzz/$target" "$corpus" "$seeds" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
