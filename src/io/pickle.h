@@ -55,6 +55,8 @@ struct Value {
 
 // A short description of a value for error messages ("str 'abc'", "tuple of 3").
 std::string describe(const Value& value);
+// At most `max_chars` of `text` with non-printable bytes as '?', for messages.
+std::string printable(const std::string& text, std::size_t max_chars = 60);
 
 // The parsed pickle: owns every node.
 class Document {

@@ -3,7 +3,7 @@
 // that open a legacy torch.save file) and walks every node it built. Any
 // sagbench::Error is a correct rejection; a crash, sanitizer report, leak or
 // timeout is a finding. Built with -DSAGBENCH_FUZZ=ON (clang), run by
-// scripts/fuzz.sh. Needs no LibTorch: only pickle.cpp and core/error.cpp.
+// scripts/fuzz.sh. Needs no LibTorch: only pickle*.cpp and core/error.cpp.
 #include <cstddef>
 #include <cstdint>
 
