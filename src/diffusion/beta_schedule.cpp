@@ -1,4 +1,6 @@
-// Named beta schedules (guided-diffusion get_named_beta_schedule). See the header.
+// Named beta schedules: linear (numpy.linspace arithmetic) and cosine
+// (betas_for_alpha_bar), following guided-diffusion get_named_beta_schedule.
+// Tested by tests/diffusion/beta_schedule_test.cpp.
 #include "diffusion/beta_schedule.h"
 
 #include <algorithm>

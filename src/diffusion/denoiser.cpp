@@ -1,5 +1,6 @@
-// StepModel: one forward pass split into eps / x0 / variance values
-// (guided-diffusion p_mean_variance's model_output split). See denoiser.h.
+// StepModel::run: one forward pass split into eps, the model's own x0 and the
+// learned-variance values, as guided-diffusion p_mean_variance splits model_output.
+// Tested by tests/diffusion/sampler_test.cpp and trajectory_parity_test.cpp.
 #include "diffusion/denoiser.h"
 
 #include <fmt/format.h>

@@ -1,5 +1,6 @@
-// Diffusion and sampler config structs -> process and sampler options.
-// See diffusion_config.h.
+// Diffusion / sampler config structs -> ProcessOptions, SamplerOptions and the
+// respaced process, as upstream create_gaussian_diffusion maps its flags.
+// Tested by tests/diffusion/diffusion_config_test.cpp.
 #include "diffusion/diffusion_config.h"
 
 #include "core/error.h"

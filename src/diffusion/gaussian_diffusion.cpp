@@ -1,5 +1,6 @@
-// The respaced Gaussian diffusion process (guided-diffusion GaussianDiffusion +
-// SpacedDiffusion). See the header.
+// The respaced Gaussian diffusion process: float64 tables (GaussianDiffusion.__init__,
+// SpacedDiffusion's rebuilt betas) and the float32 tensor formulas over them.
+// Tested by tests/diffusion/gaussian_diffusion_test.cpp.
 #include "diffusion/gaussian_diffusion.h"
 
 #include <cmath>

@@ -1,4 +1,6 @@
-// Counter-based and file-replayed sampling noise. See the header.
+// Sampling noise: Philox counter noise keyed by (seed, sample, step, element),
+// arrays replayed from files, and counter-drawn class labels.
+// Tested by tests/diffusion/noise_test.cpp.
 #include "diffusion/noise.h"
 
 #include <ATen/Parallel.h>

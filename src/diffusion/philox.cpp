@@ -1,4 +1,6 @@
-// Philox4x32-10 and Box-Muller. See the header.
+// Philox4x32-10 (Salmon et al. SC'11, Random123's philox4x32_10) and the
+// Box-Muller transform in float64.
+// Tested by tests/diffusion/philox_test.cpp (Random123 known answers).
 #include "diffusion/philox.h"
 
 #include <cmath>

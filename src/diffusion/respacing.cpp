@@ -1,4 +1,6 @@
-// Timestep respacing (guided-diffusion space_timesteps). See the header.
+// Timestep respacing (guided-diffusion respace.py space_timesteps): section
+// counts with round-half-to-even, ddimN with an integer stride.
+// Tested by tests/diffusion/respacing_test.cpp.
 #include "diffusion/respacing.h"
 
 #include <cmath>

@@ -1,4 +1,6 @@
-// Streaming sample files (arr_0 uint8 NHWC, arr_1 labels; raw float32). See sample_writer.h.
+// Streaming sample files: samples_NxHxWxC.npz (arr_0 uint8 NHWC, arr_1 labels,
+// as image_sample.py's np.savez) and samples_raw_*.npz, tmp + rename.
+// Tested by tests/diffusion/sampling_job_test.cpp.
 #include "diffusion/sample_writer.h"
 
 #include <fmt/format.h>

@@ -1,4 +1,6 @@
-// DDPM and DDIM sampling loops (SAG repository p_sample / ddim_sample). See sampler.h.
+// DDPM and DDIM sampling loops with guidance hooks and non-finite checks,
+// following the SAG repository's p_sample / ddim_sample.
+// Tested by tests/diffusion/sampler_test.cpp and trajectory_parity_test.cpp.
 #include "diffusion/sampler.h"
 
 #include <fmt/format.h>

@@ -1,4 +1,6 @@
-// The `sampling:` section: validation and device choice. See sampling_config.h.
+// The `sampling:` section: cross-key validation and the device choice
+// (auto = CUDA when available).
+// Tested by tests/diffusion/sampling_job_test.cpp and tests/cli/sample_test.cpp.
 #include "diffusion/sampling_config.h"
 
 #include <torch/cuda.h>

@@ -1,5 +1,6 @@
-// Sampling jobs over index ranges (upstream image_sample.py / classifier_sample.py,
-// seeded per sample). See sampling_job.h.
+// Sampling jobs over index ranges: setup from a config document, label
+// policies, noise sources, batched sampling (upstream image_sample.py /
+// classifier_sample.py, seeded per sample). Tested by tests/diffusion/sampling_job_test.cpp.
 #include "diffusion/sampling_job.h"
 
 #include <fmt/format.h>

@@ -1,4 +1,6 @@
-// The plain (unguided) prediction of a step. See step_guidance.h.
+// The plain (unguided) prediction of a step: pass 1 on (x_t, y), which is also
+// the reference pass for degradation guidance (SAG).
+// Tested by tests/diffusion/sampler_test.cpp and tests/guidance/guidance_chain_test.cpp.
 #include "diffusion/step_guidance.h"
 
 namespace sagbench::diffusion {

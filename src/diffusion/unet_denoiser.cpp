@@ -1,4 +1,6 @@
-// UNetModel behind the Denoiser interface. See unet_denoiser.h.
+// UNetModel behind the Denoiser interface; labels reach the network only when
+// it is class-conditional (upstream classifier_sample.py model_fn).
+// Tested by tests/diffusion/trajectory_parity_test.cpp.
 #include "diffusion/unet_denoiser.h"
 
 #include "core/error.h"

@@ -1,5 +1,6 @@
-// Classifier guidance (guided-diffusion cond_fn, condition_mean, condition_score).
-// See classifier_guidance.h.
+// Classifier guidance: guided-diffusion classifier_sample.py cond_fn (autograd
+// gradient of log p(y | x_t)), condition_mean (DDPM) and condition_score (DDIM).
+// Tested by tests/guidance/classifier_guidance_test.cpp.
 #include "guidance/classifier_guidance.h"
 
 #include <fmt/format.h>

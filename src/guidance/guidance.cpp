@@ -1,5 +1,6 @@
 // The guidance chain: runs the terms' hooks in the order documented in
-// guidance.h, and builds a chain from the config's `guidance:` map.
+// guidance.h (SAG repository p_sample / ddim_sample), and builds a chain from
+// the config's `guidance:` map. Tested by tests/guidance/guidance_chain_test.cpp.
 #include "guidance/guidance.h"
 
 #include <fmt/format.h>

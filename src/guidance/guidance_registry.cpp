@@ -1,5 +1,6 @@
 // The registry of guidance terms: the names accepted under `guidance:`.
 // A new method adds its header and one line here.
+// Tested by tests/guidance/guidance_chain_test.cpp (every entry builds a schema).
 #include "guidance/cfg.h"
 #include "guidance/classifier_guidance.h"
 #include "guidance/guidance.h"

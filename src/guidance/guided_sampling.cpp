@@ -1,4 +1,6 @@
-// Config document -> SamplingJob with guidance. See guided_sampling.h.
+// Config document -> SamplingJob with guidance and the resolved config of a
+// sample run. Tested by tests/guidance/guided_sampling_test.cpp and
+// tests/cli/sample_test.cpp.
 #include "guidance/guided_sampling.h"
 
 #include "config/config.h"
