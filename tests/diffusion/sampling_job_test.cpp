@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "config/config.h"
 #include "core/error.h"
@@ -64,6 +65,28 @@ TEST(SamplingSetup, CrossChecksTheSections) {
                   config::parse_document(tiny_uncond_yaml(), "a.yaml", {"sampling.labels=fixed"}));
             }).find("fixed_labels"),
             std::string::npos);
+}
+
+TEST(SamplingSetup, ReadmeExampleComposesModelClassifierAndSamplerPresets) {
+  // configs/README.md's example run file, with absolute includes.
+  const std::filesystem::path configs =
+      std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "configs";
+  const std::string dir = sagbench::testing::make_temp_dir("readme_example");
+  const std::string path = dir + "/run.yaml";
+  std::ofstream(path) << "include: ['" << (configs / "models/adm_imagenet128_cond.yaml").string() << "', '"
+                      << (configs / "models/adm_classifier128.yaml").string() << "', '"
+                      << (configs / "samplers/ddpm250.yaml").string()
+                      << "']\nmodel: {checkpoint: /data/128x128_diffusion.pt}\n"
+                         "classifier: {checkpoint: /data/128x128_classifier.pt}\n"
+                         "guidance:\n  classifier: {scale: 0.5}\n"
+                         "sampling: {num_samples: 50000, batch_size: 64, seed: 0}\n";
+  const SamplingSetup setup = SamplingSetup::from_document(config::load_document(path));
+  EXPECT_EQ(setup.model.image_size, 128);
+  EXPECT_TRUE(setup.model.class_cond);
+  EXPECT_EQ(setup.model.checkpoint, "/data/128x128_diffusion.pt");
+  EXPECT_EQ(effective_respacing(setup.diffusion, setup.sampler), "250");
+  EXPECT_EQ(setup.sampler.kind, "ddpm");
+  EXPECT_EQ(setup.sampling.num_samples, 50000);
 }
 
 TEST(SamplingJob, FileNoiseReplaysTheFixtureTrajectoryWhateverTheBatchSize) {
