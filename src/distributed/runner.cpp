@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/progress.h"
 #include "core/provenance.h"
+#include "distributed/heartbeat.h"
 #include "distributed/launch.h"
 #include "distributed/run_directory.h"
 #include "distributed/shard_merge.h"
@@ -267,8 +268,12 @@ ConfigurationOutcome run_configuration(Context& ctx, const ConfigurationSpec& sp
   progress.finish();
   outcome.sampling_s = now_s() - start_s;
 
+  // Rank 0 merges (and partly evaluates) alone: its heartbeat keeps the others' waits alive.
+  const Heartbeat heartbeat(outcome.run_dir + "/.heartbeat", comm.rank() == 0);
+  WaitPolicy rank0_wait = ctx.wait;
+  rank0_wait.progress = [&heartbeat] { return heartbeat.probe(); };
   MergeResult merged;
-  agree(comm, "merging " + spec.name, ctx.wait, [&] {
+  agree(comm, "merging " + spec.name, rank0_wait, [&] {
     if (comm.rank() == 0) {
       merged = merge_shards(*store, outcome.run_dir);
       SAG_LOG_INFO("{}: {} {}", spec.name, merged.already_merged ? "verified" : "merged", merged.path);
@@ -277,8 +282,8 @@ ConfigurationOutcome run_configuration(Context& ctx, const ConfigurationSpec& sp
   outcome.samples_path = merged.path;
 
   if (evaluate) {
-    json metrics = ctx.options.evaluate(comm, *store, document, ctx.device, ctx.wait);
-    agree(comm, "writing metrics of " + spec.name, ctx.wait, [&] {
+    json metrics = ctx.options.evaluate(comm, *store, document, ctx.device, rank0_wait);
+    agree(comm, "writing metrics of " + spec.name, rank0_wait, [&] {
       if (comm.rank() == 0) {
         metrics["experiment"] = settings.name;
         metrics["configuration"] = spec.name;

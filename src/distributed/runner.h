@@ -6,9 +6,9 @@
 // parallel and corrupt ones made pending; (4) pending shards are dealt
 // round-robin and sampled, each written atomically with its marker; (5) after
 // a barrier bounded by shard progress, rank 0 merges; (6) features are
-// extracted in parallel and rank 0 writes metrics.json. Rank 0 alone draws the
-// progress line. Tested with real processes by tests/distributed/process_test.cpp
-// and in-process by tests/distributed/runner_test.cpp.
+// extracted in parallel and rank 0 writes metrics.json (the others' waits in
+// (5)-(6) follow rank 0's heartbeat file). Rank 0 alone draws the progress line. Tested with real processes
+// by tests/distributed/process_test.cpp and in-process by tests/distributed/runner_test.cpp.
 #pragma once
 
 #include <ATen/ATen.h>
