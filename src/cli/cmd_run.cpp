@@ -2,14 +2,17 @@
 // experiment, sampled in seed-range shards by all ranks, merged, evaluated
 // (distributed/runner.h). Launched alone, or by `mpirun -np N` / `srun` (one
 // process per GPU or CPU slot; docs/distributed.md has the recipes).
+// Rank 0 also writes samples_grid.png (the first 64 samples) per configuration.
 // Tested with real processes by tests/distributed/process_test.cpp.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/sample_grid.h"
 #include "config/document.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -28,6 +31,20 @@ struct RunArgs {
   std::vector<std::string> overrides;
   std::vector<std::string> only;
 };
+
+// samples_grid.png beside each merged npz that has none yet (PNG needs OpenCV).
+void write_grids(const std::vector<distributed::ConfigurationOutcome>& outcomes) {
+  if (!can_write_png()) {
+    SAG_LOG_WARN("this build has no OpenCV: no samples_grid.png");
+    return;
+  }
+  for (const distributed::ConfigurationOutcome& outcome : outcomes) {
+    const std::string grid = outcome.run_dir + "/samples_grid.png";
+    if (!outcome.samples_path.empty() && !std::filesystem::exists(grid)) {
+      write_sample_grid(outcome.samples_path, grid, 64, 8, 2);
+    }
+  }
+}
 
 void run_command(const RunArgs& args) {
   logging::set_rank_from_environment();
@@ -73,6 +90,7 @@ void run_command(const RunArgs& args) {
     throw;
   }
   if (comm->rank() == 0) {
+    write_grids(outcomes);
     std::fputs(distributed::format_outcomes(outcomes).c_str(), stdout);
     std::fflush(stdout);
   }

@@ -132,11 +132,16 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
       spec.name.replace(spec.name.find("{}"), 2, value);
       spec.overrides.push_back(sweep.key + "=" + value);
       spec.overrides.insert(spec.overrides.end(), sweep.overrides.begin(), sweep.overrides.end());
+      spec.sweep = sweep.name;
+      spec.sweep_key = sweep.key;
+      spec.sweep_value = value;
       add(std::move(spec), key_path);
     }
   }
   if (experiment.configurations.empty()) {
-    experiment.configurations.push_back({"base", {}});
+    ConfigurationSpec base;
+    base.name = "base";
+    experiment.configurations.push_back(base);
   }
   return experiment;
 }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,15 +53,44 @@ struct ExperimentSettings {
   void validate() const;
 };
 
+// Numbers a paper reports for a configuration, shown beside the measured ones
+// by `sagbench report`; unset ones are absent.
+struct PublishedMetrics {
+  std::optional<double> fid;
+  std::optional<double> sfid;
+  std::optional<double> inception_score;
+  std::optional<double> precision;
+  std::optional<double> recall;
+  std::string source;  // where the numbers come from (paper table, README)
+
+  template <class V>
+  void visit(V& v) {
+    v("fid", fid, "published FID");
+    v("sfid", sfid, "published sFID");
+    v("inception_score", inception_score, "published Inception Score");
+    v("precision", precision, "published precision");
+    v("recall", recall, "published recall");
+    v("source", source, "where the published numbers come from");
+  }
+  bool empty() const { return !fid && !sfid && !inception_score && !precision && !recall; }
+};
+
 // One row of the experiment: `overrides` are `key=value` relative to `base`.
+// A row expanded from a sweep also records the sweep (template, key, value),
+// which metrics.json carries for the plots of `sagbench report`.
 struct ConfigurationSpec {
   std::string name;
   std::vector<std::string> overrides;
+  PublishedMetrics published;
+  std::string sweep;        // the sweep's name template; empty for listed configurations
+  std::string sweep_key;    // the swept key
+  std::string sweep_value;  // this row's value of it
 
   template <class V>
   void visit(V& v) {
     v("name", name, "run directory name of this configuration (one path component)");
     v("overrides", overrides, "key=value overrides of the base configuration");
+    v("published", published, "published metrics of this configuration (shown beside the measured ones)");
   }
 };
 

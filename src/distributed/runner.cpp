@@ -107,6 +107,19 @@ class SamplingProgress {
   std::optional<Progress> progress_;
 };
 
+json published_json(const PublishedMetrics& published) {
+  json values = json::object();
+  for (const auto& [key, value] :
+       {std::pair{"fid", published.fid}, std::pair{"sfid", published.sfid},
+        std::pair{"inception_score", published.inception_score}, std::pair{"precision", published.precision},
+        std::pair{"recall", published.recall}}) {
+    if (value) {
+      values[key] = *value;
+    }
+  }
+  return {{"metrics", values}, {"source", published.source}};
+}
+
 std::string resolved_config_yaml(Context& ctx, const config::Document& document,
                                  const ConfigurationSpec& spec) {
   YAML::Node root;
@@ -291,6 +304,13 @@ ConfigurationOutcome run_configuration(Context& ctx, const ConfigurationSpec& sp
         metrics["evaluation_key"] = evaluation_key;
         metrics["samples"] = {
             {"file", merged.path}, {"sha256", merged.sha256}, {"count", settings.num_samples}};
+        if (!spec.sweep.empty()) {
+          metrics["sweep"] = {{"name", spec.sweep}, {"key", spec.sweep_key}, {"value", spec.sweep_value}};
+        }
+        if (!spec.published.empty()) {
+          metrics["published"] = published_json(spec.published);
+        }
+        metrics["overrides"] = spec.overrides;
         metrics["world_size"] = comm.world_size();
         metrics["provenance"] = collect_provenance();
         write_metrics(outcome.run_dir, metrics);

@@ -2,12 +2,12 @@
 #include "models/model_loading.h"
 
 #include "io/state_dict.h"
-#include "io/torch_checkpoint.h"
+#include "io/tensor_file.h"
 
 namespace sagbench::models {
 
 void load_checkpoint(torch::nn::Module& model, const std::string& path) {
-  const io::TensorDict tensors = io::load_torch_zip(path);
+  const io::TensorDict tensors = io::load_tensor_file(path);
   io::LoadOptions options;
   options.convert_dtype = true;  // float32 weights into a float16 / bfloat16 torso
   torch::NoGradGuard no_grad;

@@ -1,6 +1,7 @@
 // Building the ADM networks from their configs and loading upstream
 // checkpoints (.pt state dicts as torch.save writes them, e.g.
-// 256x256_diffusion.pt) strictly by name: a file that does not fit the
+// 256x256_diffusion.pt, legacy .pth) or safetensors (the bundle's exports,
+// converted checkpoints) strictly by name: a file that does not fit the
 // preset is refused with the full list of missing, unexpected and mismatched
 // tensors. The fp16/bf16 torso receives the float32 weights converted, as
 // upstream's load-then-convert_to_fp16 does. Tested by tests/models/unet_test.cpp
@@ -15,8 +16,9 @@
 
 namespace sagbench::models {
 
-// Loads a torch zip checkpoint into the model (kIo/kFormat for unreadable
-// files, kShape listing every mismatch).
+// Loads any tensor file io::load_tensor_file reads (torch zip or legacy
+// checkpoint, safetensors) into the model (kIo/kFormat for unreadable files,
+// kShape listing every mismatch).
 void load_checkpoint(torch::nn::Module& model, const std::string& path);
 
 // The model on `device`, with config.checkpoint loaded when it is set

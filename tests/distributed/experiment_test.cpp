@@ -54,6 +54,7 @@ configurations:
   - name: baseline
   - name: wide
     overrides: [width=9]
+    published: {fid: 9.41, recall: 0.62, source: paper}
 sweeps:
   - name: "seed{}"
     key: seed
@@ -73,6 +74,17 @@ TEST_F(ExperimentTest, ConfigurationsThenSweepsInFileOrder) {
   EXPECT_EQ(names, (std::vector<std::string>{"baseline", "wide", "seed2", "seed3"}));
   EXPECT_EQ(experiment.configurations[3].overrides, (std::vector<std::string>{"seed=3", "height=5"}));
   EXPECT_EQ(experiment.run_dir(experiment.configurations[1]), (fs::path("out") / "sweep" / "wide").string());
+  // Published numbers stay with their row; sweep rows know their sweep.
+  const ConfigurationSpec& wide = experiment.configurations[1];
+  EXPECT_EQ(wide.published.fid, 9.41);
+  EXPECT_EQ(wide.published.recall, 0.62);
+  EXPECT_FALSE(wide.published.precision.has_value());
+  EXPECT_EQ(wide.published.source, "paper");
+  EXPECT_TRUE(experiment.configurations[0].published.empty());
+  EXPECT_TRUE(wide.sweep.empty());
+  EXPECT_EQ(experiment.configurations[3].sweep, "seed{}");
+  EXPECT_EQ(experiment.configurations[3].sweep_key, "seed");
+  EXPECT_EQ(experiment.configurations[3].sweep_value, "3");
 }
 
 TEST_F(ExperimentTest, OverridesApplyUnderBase) {

@@ -113,6 +113,10 @@ TEST_F(RunnerTest, MissingShardsAreComputedAndEvaluationHookWritesMetrics) {
   const nlohmann::json metrics = nlohmann::json::parse(std::ifstream(run_dir + "/metrics.json"));
   EXPECT_EQ(metrics["metrics"]["fid"], 12.5);
   EXPECT_EQ(metrics["evaluation_key"], "key-1");
+  // The sweep row says where it comes from, for the plots of `sagbench report`.
+  EXPECT_EQ(metrics["sweep"], (nlohmann::json{{"name", "s{}"}, {"key", "seed"}, {"value", "1"}}));
+  EXPECT_EQ(metrics["overrides"], (nlohmann::json{"seed=1"}));
+  EXPECT_FALSE(metrics.contains("published"));
   EXPECT_NE(format_outcomes(outcome).find("12.5"), std::string::npos);
   // Complete now: the same evaluation is not redone, another one is.
   run({"experiment.evaluate=true", "experiment.metrics=fid", "experiment.reference=ref.npz"}, options);

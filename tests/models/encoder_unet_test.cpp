@@ -6,6 +6,8 @@
 
 #include "core/error.h"
 #include "io/npz.h"
+#include "io/safetensors.h"
+#include "io/tensor_file.h"
 #include "model_test_support.h"
 #include "models/model_loading.h"
 
@@ -70,6 +72,22 @@ TEST_F(TinyClassifier, LogProbGradientMatchesUpstream) {
   // The gradient's scale (~1e-2) is set by the random weights; compare
   // relative to its own magnitude: a backward pass adds no more than ~1e-5.
   expect_close(grad, grad_, 1e-4, "d/dx sum log p(y|x)", /*floor=*/0.0);
+}
+
+// The same weights as safetensors (how the bundle ships its models) load by
+// content, not extension, and give the same logits.
+TEST_F(TinyClassifier, LoadsTheSameWeightsFromSafetensors) {
+  const std::string dir = sagbench::testing::make_temp_dir("classifier_safetensors");
+  const std::string path = dir + "/classifier.weights";
+  io::write_safetensors(path,
+                        io::load_tensor_file(sagbench::testing::fixture_path("adm_tiny_cond_classifier.pt")));
+  EncoderUNetConfig config = tiny_classifier_config();
+  config.checkpoint = path;
+  const auto from_safetensors = build_classifier(config);
+  torch::NoGradGuard no_grad;
+  expect_close(from_safetensors->forward(x_, t_), logits_, 1e-4, "logits");
+  config.checkpoint = dir + "/missing.safetensors";
+  EXPECT_THROW(build_classifier(config), Error);
 }
 
 TEST_F(TinyClassifier, RejectsWrongInputShape) {
