@@ -2,8 +2,9 @@
 // Fashion-MNIST models (configs/train/: the class-conditional diffusion UNet
 // with a CFG null label, the noisy classifier, the feature network of the
 // dataset's FID/IS/P&R) into <output_dir>/<name>, resuming from its latest
-// checkpoint when the config (apart from `steps`) is the same: rerunning with
-// another `steps=` extends a run, or exports it at a checkpoint already reached. Also registers the
+// checkpoint when the config (apart from `steps` and the export keys) is the
+// same: rerunning with another `steps=` extends a run, or exports it at a
+// checkpoint already reached. Also registers the
 // "fashion-feature-net" evaluator extractor. The loop is src/training/trainer.h, tested by tests/training/.
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -38,10 +39,13 @@ void train_command(const TrainArgs& args) {
   RunDirRequest request;
   request.parent = config.output_dir;
   request.name = config.name;
-  // The run's identity is its config without `steps`: training can be
-  // extended (or ended early and exported) by resuming with another length.
+  // The run's identity is its config without `steps` and the export-time
+  // keys: training can be extended, or ended early and exported, by resuming.
   YAML::Node identity = config::to_yaml(config);
-  identity.remove("steps");
+  for (const char* key :
+       {"steps", "export_weights", "export_fp16", "preview_per_class", "preview_respacing"}) {
+    identity.remove(key);
+  }
   request.config_yaml = config::to_yaml_string(identity);
   request.overrides = args.overrides;
   const RunDir run = open_run_dir(request);

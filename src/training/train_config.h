@@ -59,6 +59,8 @@ struct TrainConfig {
   double lr = 1e-4;
   double weight_decay = 0.0;
   double ema_rate = 0.9999;
+  bool ema_warmup = true;              // decay min(ema_rate, (1 + n) / (10 + n)) at update n
+  std::string export_weights = "ema";  // ema | raw
   std::int64_t seed = 0;
   std::int64_t log_every = 100;
   std::int64_t checkpoint_every = 1000;
@@ -85,12 +87,18 @@ struct TrainConfig {
     v("lr", lr, "AdamW learning rate");
     v("weight_decay", weight_decay, "AdamW weight decay");
     v("ema_rate", ema_rate, "EMA decay of the exported weights (0: no EMA, the raw weights)");
+    v("ema_warmup", ema_warmup,
+      "EMA decay min(ema_rate, (1 + n) / (10 + n)) at update n, so the initialisation fades in short runs "
+      "(false: ema_rate from the first update; after n updates the EMA still holds ema_rate^n of the "
+      "initial weights)");
     v("seed", seed, "seed of data order, initialisation, timesteps, noise and label dropout");
     v("log_every", log_every, "steps between loss lines (stdout and train_log.csv)");
     v("checkpoint_every", checkpoint_every, "steps between checkpoints (and at the end)");
     v("keep_checkpoints", keep_checkpoints, "most recent checkpoints kept in the run dir");
     v("resume", resume, "continue from the latest checkpoint of the run dir");
     v("device", device, "auto (cuda when available), cpu, cuda, cuda:N");
+    v.choice("export_weights", export_weights, {"ema", "raw"},
+             "weights written at the end: the EMA or the raw optimiser weights");
     v("export_fp16", export_fp16, "write the exported weights as float16");
     v("preview_per_class", preview_per_class,
       "kind diffusion: class-conditional samples per class written to samples_preview.pgm at the end (0: "

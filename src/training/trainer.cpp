@@ -268,8 +268,11 @@ TrainResult train(const TrainConfig& config, const LabeledImages& data, const st
     optimizer.step();
     {
       at::NoGradGuard no_grad;
+      const double n = static_cast<double>(step);
+      const double rate =
+          config.ema_warmup ? std::min(config.ema_rate, (1.0 + n) / (10.0 + n)) : config.ema_rate;
       for (std::size_t i = 0; i < state.params.size(); ++i) {
-        state.ema[i].mul_(config.ema_rate).add_(state.params[i].detach(), 1.0 - config.ema_rate);
+        state.ema[i].mul_(rate).add_(state.params[i].detach(), 1.0 - rate);
       }
     }
     ++step;
@@ -302,7 +305,7 @@ TrainResult train(const TrainConfig& config, const LabeledImages& data, const st
   if (step < config.steps) {
     return result;  // interrupted on purpose: the checkpoint holds the state
   }
-  {
+  if (config.export_weights == "ema") {
     at::NoGradGuard no_grad;
     for (std::size_t i = 0; i < state.params.size(); ++i) {
       state.params[i].copy_(state.ema[i]);
@@ -310,7 +313,8 @@ TrainResult train(const TrainConfig& config, const LabeledImages& data, const st
   }
   state.module->eval();
   result.weights_path = export_weights(state, *task, config, step, run_dir);
-  SAG_LOG_INFO("exported EMA weights of step {} to {}", step, result.weights_path);
+  SAG_LOG_INFO("exported {} weights of step {} to {}", config.export_weights == "ema" ? "EMA" : "raw", step,
+               result.weights_path);
   auto* unet = dynamic_cast<models::UNetModel*>(state.module);
   if (unet != nullptr && config.preview_per_class > 0 && config.unet.class_cond) {
     const at::Tensor samples =

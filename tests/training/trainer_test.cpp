@@ -192,6 +192,25 @@ TEST(TrainerTest, ResumedRunEqualsUninterruptedRun) {
   EXPECT_EQ(files, 2u);
 }
 
+// One update from the initial weights W0 to W1: the EMA is d W0 + (1 - d) W1
+// with d = min(0.9, 1/10) under warm-up and d = 0.9 without; `raw` exports W1.
+TEST(TrainerTest, EmaWarmupAndRawExport) {
+  const LabeledImages data = tiny_data();
+  auto exported = [&](const std::vector<std::string>& overrides) {
+    std::vector<std::string> all = {"steps=1"};
+    all.insert(all.end(), overrides.begin(), overrides.end());
+    const TrainResult result =
+        train(config_of(kDiffusionYaml, all), data, testing::make_temp_dir("train_ema"));
+    return io::read_safetensors(result.weights_path).at("out.2.weight");
+  };
+  const at::Tensor raw = exported({"export_weights=raw"});
+  const at::Tensor plain = exported({"ema_warmup=false"});
+  const at::Tensor warm = exported({});
+  const at::Tensor initial = (plain - 0.1 * raw) / 0.9;
+  EXPECT_FALSE(at::allclose(raw, initial));
+  EXPECT_TRUE(at::allclose(warm, 0.1 * initial + 0.9 * raw, 1e-5, 1e-6));
+}
+
 TEST(TrainerTest, ExportedWeightsLoadBackStrictly) {
   const LabeledImages data = tiny_data();
   const TrainConfig diffusion = config_of(kDiffusionYaml, {"steps=1", "export_fp16=true"});
