@@ -35,21 +35,6 @@ struct SampleOptions {
   bool raw = false;
 };
 
-// The sections a sample config may hold (includes are resolved by the loader).
-const char* const kSampleSections[] = {"model", "diffusion", "sampler", "sampling", "classifier", "guidance"};
-
-void check_sections(const config::Document& doc) {
-  const config::Node& root = doc.root();
-  for (std::size_t i = 0; i < root.keys.size(); ++i) {
-    bool known = false;
-    for (const char* section : kSampleSections) {
-      known = known || root.keys[i] == section;
-    }
-    SAG_REQUIRE(known, kConfig, "{}: unknown section '{}' (a sample config holds {})",
-                root.values[i].key_source.describe(), root.keys[i], fmt::join(kSampleSections, ", "));
-  }
-}
-
 void run_sample(const SampleOptions& options) {
   std::vector<std::string> overrides = options.overrides;
   if (!options.x_T_file.empty()) {
@@ -65,7 +50,7 @@ void run_sample(const SampleOptions& options) {
     overrides.push_back("sampling.save_raw=true");
   }
   const config::Document doc = config::load_document(options.config_path, overrides);
-  check_sections(doc);
+  guidance::check_sampling_sections(doc);
   const diffusion::SamplingSetup setup = diffusion::SamplingSetup::from_document(doc);
   const at::Device device = diffusion::resolve_device(setup.sampling.device);
   const auto job = guidance::build_sampling_job(doc, device);

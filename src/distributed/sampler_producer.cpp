@@ -9,38 +9,12 @@
 #include "diffusion/sampling_job.h"
 #include "distributed/experiment.h"
 #include "guidance/guided_sampling.h"
-#include "models/unet_config.h"
 
 namespace sagbench::distributed {
 namespace {
 
 // Keys of `sampling:` that say how, not what, to sample: left out of the identity.
 const char* const kRuntimeSamplingKeys[] = {"batch_size", "device", "output_dir", "run_name", "save_raw"};
-
-// A document node as YAML (for sections whose keys belong to the guidance terms).
-YAML::Node to_yaml_node(const config::Node& node) {
-  switch (node.kind) {
-    case config::NodeKind::kScalar:
-      return YAML::Node(node.scalar);
-    case config::NodeKind::kSequence: {
-      YAML::Node out(YAML::NodeType::Sequence);
-      for (const config::Node& item : node.items) {
-        out.push_back(to_yaml_node(item));
-      }
-      return out;
-    }
-    case config::NodeKind::kMap: {
-      YAML::Node out(YAML::NodeType::Map);
-      for (std::size_t i = 0; i < node.keys.size(); ++i) {
-        out[node.keys[i]] = to_yaml_node(node.values[i]);
-      }
-      return out;
-    }
-    case config::NodeKind::kNull:
-      break;
-  }
-  return YAML::Node(YAML::NodeType::Null);
-}
 
 // The `base:` section as a document of its own, with the experiment's sample
 // count and batch size.
@@ -78,20 +52,7 @@ class SamplerProducer : public SampleProducer {
 class SamplerFactory : public ProducerFactory {
  public:
   YAML::Node resolved(const config::Document& document) override {
-    const config::Document base = base_document(document);
-    const diffusion::SamplingSetup setup = diffusion::SamplingSetup::from_document(base);
-    YAML::Node root(YAML::NodeType::Map);
-    root["model"] = config::to_yaml(setup.model);
-    root["diffusion"] = config::to_yaml(setup.diffusion);
-    root["sampler"] = config::to_yaml(setup.sampler);
-    root["sampling"] = config::to_yaml(setup.sampling);
-    if (base.has("classifier")) {
-      root["classifier"] = config::to_yaml(config::bind<models::EncoderUNetConfig>(base, "classifier"));
-    }
-    if (const config::Node* guidance = base.find("guidance")) {
-      root["guidance"] = to_yaml_node(*guidance);
-    }
-    return root;
+    return guidance::resolved_sampling_config(base_document(document));
   }
 
   std::string identity(const config::Document& document) override {

@@ -3,7 +3,11 @@
 // tests/cli/sample_test.cpp.
 #include "guidance/guided_sampling.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include "config/config.h"
+#include "core/error.h"
 #include "guidance/guidance.h"
 #include "models/model_loading.h"
 
@@ -35,9 +39,26 @@ YAML::Node to_yaml_node(const config::Node& node) {
   return YAML::Node(YAML::NodeType::Null);
 }
 
+// The sections a sampling document may hold (includes are resolved by the loader).
+const char* const kSamplingSections[] = {"model",    "diffusion",  "sampler",
+                                         "sampling", "classifier", "guidance"};
+
 }  // namespace
 
+void check_sampling_sections(const config::Document& document) {
+  const config::Node& root = document.root();
+  for (std::size_t i = 0; i < root.keys.size(); ++i) {
+    bool known = false;
+    for (const char* section : kSamplingSections) {
+      known = known || root.keys[i] == section;
+    }
+    SAG_REQUIRE(known, kConfig, "{}: unknown section '{}' (a sampling config holds {})",
+                root.values[i].key_source.describe(), root.keys[i], fmt::join(kSamplingSections, ", "));
+  }
+}
+
 YAML::Node resolved_sampling_config(const config::Document& document) {
+  check_sampling_sections(document);
   const diffusion::SamplingSetup setup = diffusion::SamplingSetup::from_document(document);
   YAML::Node root(YAML::NodeType::Map);
   root["model"] = config::to_yaml(setup.model);
@@ -56,6 +77,7 @@ YAML::Node resolved_sampling_config(const config::Document& document) {
 std::unique_ptr<diffusion::SamplingJob> build_sampling_job(const config::Document& document,
                                                            at::Device device,
                                                            std::shared_ptr<models::UNetModel> model) {
+  check_sampling_sections(document);
   diffusion::SamplingSetup setup = diffusion::SamplingSetup::from_document(document);
   if (model == nullptr) {
     model = models::build_unet(setup.model, device);

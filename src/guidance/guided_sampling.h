@@ -15,6 +15,11 @@
 
 namespace sagbench::guidance {
 
+// kConfig naming the file and line of a top-level key that is not one of the
+// sections of a sampling document (model, diffusion, sampler, sampling,
+// classifier, guidance). resolved_sampling_config and build_sampling_job call it.
+void check_sampling_sections(const config::Document& document);
+
 // Labels are checked (SamplingJob::check_labels) before the job is returned.
 // `model`, when given, must have been built from the document's `model:`
 // section (experiments share one loaded network between configurations).

@@ -96,6 +96,13 @@ TEST(SamplerProducer, MissingBaseOrBadKeysAreConfigErrors) {
   EXPECT_THROW(
       factory->make(config::parse_document(tiny_experiment(), "x", {"base.sampler.kindd=ddim"}), at::kCPU),
       Error);
+  // A misspelled section of base: is refused by name, not ignored.
+  try {
+    factory->resolved(config::parse_document(tiny_experiment("  guidence: {sag: {s: 0.5}}\n")));
+    ADD_FAILURE() << "an unknown section of base: was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown section 'guidence'"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
