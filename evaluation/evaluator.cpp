@@ -31,13 +31,21 @@ GaussianStatistics read_statistics(io::NpzReader& reader, const std::string& mea
                                  fmt::format("{} ({}, {})", reader.path(), mean_name, covariance_name));
 }
 
-// The features' network must be the configured one: same preprocessing, and
-// the same weights when a weights file is configured.
+// The features' network must be the configured one: the same preprocessing
+// for Inception-style extractors (whose preprocessing is the `mode`), the same
+// extractor for those with their own fixed preprocessing (the Fashion-MNIST
+// feature network), and the same weights when a weights file is configured.
 void check_features_match_config(const FeatureProvenance& p, const std::string& path,
                                  const EvaluatorConfig& config) {
-  SAG_REQUIRE(p.preprocessing == config.mode, kConfig,
-              "{}: its features were made with '{}' preprocessing but the evaluator is set to '{}' (mode)",
-              path, p.preprocessing, config.mode);
+  if (p.preprocessing == "adm" || p.preprocessing == "pytorch-fid") {
+    SAG_REQUIRE(p.preprocessing == config.mode, kConfig,
+                "{}: its features were made with '{}' preprocessing but the evaluator is set to '{}' (mode)",
+                path, p.preprocessing, config.mode);
+  } else {
+    SAG_REQUIRE(p.extractor == config.extractor, kConfig,
+                "{}: its features were made by '{}' ({} preprocessing) but the evaluator's extractor is '{}'",
+                path, p.extractor, p.preprocessing, config.extractor);
+  }
   if (!config.weights.empty()) {
     const std::string sha = sha256_file(config.weights);
     SAG_REQUIRE(p.weights_sha256 == sha, kConfig,

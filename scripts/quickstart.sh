@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# The main job. Until the bundled Fashion-MNIST models are trained and
-# `sagbench sample` lands (issues #3 and #7), it runs what works end to end:
-# reads the upstream checkpoints natively (the tiny ADM of the parity
-# fixtures and the legacy-format FID-Inception weights) and trains the
-# Fashion-MNIST feature network briefly, printing its test accuracy.
-# Usage: scripts/quickstart.sh   (installs packages and builds first)
+# The main job: every guidance method of the SAG paper on the bundled
+# Fashion-MNIST model (bundle/), evaluated with the bundled feature network,
+# in a few minutes on a 2-core CPU. Installs packages and builds first.
+# Writes runs/fashion_quickstart/<configuration>/ (samples npz, samples_grid.png,
+# metrics.json, config, provenance) and runs/fashion_quickstart/report/
+# (report.md/.csv/.json), and prints the table. Rerunning resumes: finished
+# configurations are kept. Extra arguments are experiment overrides, e.g.
+#   bash scripts/quickstart.sh experiment.num_samples=500
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 sagbench=build/src/sagbench
-fixtures=$(cd .. && pwd)/shared/fixtures
+reference=runs/refs/fashion_test.npz
 
-"$sagbench" info "$fixtures/adm_tiny_uncond.pt"
-"$sagbench" info build/fixtures/fid_inception_random.pth | tail -n 5
-"$sagbench" train configs/train/fashion_feature_net.yaml steps=300 log_every=50 name=quickstart_feature_net
+if [[ ! -f $reference ]]; then
+  mkdir -p "$(dirname "$reference")"
+  "$sagbench" ref fashion-mnist:test --config configs/evaluators/fashion.yaml --out "$reference"
+fi
+"$sagbench" run experiments/fashion/quickstart.yaml "$@"
+"$sagbench" report runs/fashion_quickstart --out runs/fashion_quickstart/report

@@ -132,6 +132,25 @@ TEST_F(Evaluator, FeaturesOfAnotherModeAreRefused) {
   EXPECT_THROW(evaluate(features, reference_path_, config_), Error);
 }
 
+// An extractor with its own fixed preprocessing (not an Inception `mode`) is
+// matched by name: the mode setting does not apply to it.
+TEST_F(Evaluator, FeaturesOfAnExtractorWithItsOwnPreprocessingMatchByName) {
+  testing::PixelExtractor fixed("zero-pad-32");
+  const std::string features = dir_ + "/fixed.npz";
+  write_feature_npz(features, extract_npz_features(samples_path_, "arr_0", fixed, 64));
+  const std::string reference = dir_ + "/fixed_reference.npz";
+  write_feature_npz(reference, extract_npz_features(reference_path_, "arr_0", fixed, 64));
+  config_.mode = "adm";
+  EXPECT_NO_THROW(evaluate(features, reference, config_));
+  config_.extractor = "another-net";
+  try {
+    evaluate(features, reference, config_);
+    ADD_FAILURE() << "features of another extractor were accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("made by 'test-pixels'"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(Evaluator, BadImageArraysAreErrorsNamingTheFile) {
   const std::string floats = dir_ + "/floats.npz";
   write({{"arr_0", at::zeros({4, 8, 8, 3})}}, floats);
