@@ -110,7 +110,9 @@ void register_run(CLI::App& app) {
       ->check(CLI::ExistingFile);
   cmd->add_option("overrides", args->overrides,
                   "key=value overrides of the experiment file (e.g. base.seed=1)");
-  cmd->add_option("--only", args->only, "run only these configurations (repeatable)");
+  // One name per --only, so that key=value overrides may follow it.
+  cmd->add_option("--only", args->only, "run only this configuration (repeatable: --only a --only b)")
+      ->allow_extra_args(false);
   cmd->callback([args] { run_command(*args); });
 }
 
