@@ -2,39 +2,20 @@
 // --version, --help (footer with an example, every subcommand), each
 // subcommand's --help, --log-level/--quiet/--threads applied before the
 // subcommand runs whether given before or after it, and usage errors.
-#include "cli/app.h"
-
 #include <ATen/Parallel.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <torch/version.h>
 
 #include "core/log.h"
+#include "invoke.h"
 
 namespace sagbench::cli {
 namespace {
 using ::testing::HasSubstr;
 
-struct AppRun {
-  int exit_code = 0;
-  std::string out;
-  std::string err;
-};
-
-AppRun invoke(std::vector<std::string> args) {
-  args.insert(args.begin(), "sagbench");
-  std::vector<char*> argv;
-  for (std::string& arg : args) {
-    argv.push_back(arg.data());
-  }
-  ::testing::internal::CaptureStdout();
-  ::testing::internal::CaptureStderr();
-  AppRun result;
-  result.exit_code = run_app(static_cast<int>(argv.size()), argv.data());
-  result.out = ::testing::internal::GetCapturedStdout();
-  result.err = ::testing::internal::GetCapturedStderr();
-  return result;
-}
+using testing::AppRun;
+using testing::invoke;
 
 const std::vector<std::string> kCommands = {"info",     "sample", "eval",  "ref",    "fid",
                                             "features", "run",    "merge", "report", "train"};

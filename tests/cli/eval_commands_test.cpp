@@ -13,9 +13,9 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 
-#include "cli/app.h"
 #include "evaluation/evaluator.h"
 #include "evaluation/pixel_extractor.h"
+#include "invoke.h"
 #include "io/npz.h"
 #include "support/fixtures.h"
 
@@ -25,26 +25,8 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-struct CommandResult {
-  int exit_code = 0;
-  std::string out;
-  std::string err;
-};
-
-CommandResult run(std::vector<std::string> args) {
-  args.insert(args.begin(), "sagbench");
-  std::vector<char*> argv;
-  for (std::string& arg : args) {
-    argv.push_back(arg.data());
-  }
-  ::testing::internal::CaptureStdout();
-  ::testing::internal::CaptureStderr();
-  CommandResult r;
-  r.exit_code = run_app(static_cast<int>(argv.size()), argv.data());
-  r.out = ::testing::internal::GetCapturedStdout();
-  r.err = ::testing::internal::GetCapturedStderr();
-  return r;
-}
+using CommandResult = testing::AppRun;
+constexpr auto run = testing::invoke;
 
 class EvalCommands : public ::testing::Test {
  protected:

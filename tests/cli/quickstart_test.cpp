@@ -11,8 +11,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "cli/app.h"
 #include "cli/sample_grid.h"
+#include "invoke.h"
 #include "support/fixtures.h"
 
 namespace sagbench::cli {
@@ -23,13 +23,8 @@ using ::testing::HasSubstr;
 
 const char* const kFashionDir = "/usr/share/datasets/fashion-mnist";
 
-int invoke(std::vector<std::string> args) {
-  args.insert(args.begin(), "sagbench");
-  std::vector<char*> argv;
-  for (std::string& arg : args) {
-    argv.push_back(arg.data());
-  }
-  return run_app(static_cast<int>(argv.size()), argv.data());
+int invoke(const std::vector<std::string>& args) {
+  return testing::invoke(args).exit_code;
 }
 
 // Runs in the source tree (the experiment's paths are relative to it) and
@@ -60,14 +55,13 @@ TEST_F(QuickstartTest, RunsEveryConfigurationAndReports) {
   ASSERT_EQ(invoke({"ref", "fashion-mnist:test", "--config", "configs/evaluators/fashion.yaml", "--out",
                     reference}),
             0);
-  ::testing::internal::CaptureStdout();
-  const int code =
-      invoke({"run", "experiments/fashion/quickstart.yaml", "experiment.output_dir=" + dir_,
-              "experiment.reference=" + reference, "experiment.num_samples=12", "experiment.shard_size=6",
-              "experiment.batch_size=6", "experiment.metrics=[inception_score,precision,recall]",
-              "evaluator.is_split_size=12", "base.sampler.timestep_respacing=ddim2"});
-  const std::string out = ::testing::internal::GetCapturedStdout();
-  ASSERT_EQ(code, 0) << out;
+  const testing::AppRun result = testing::invoke(
+      {"run", "experiments/fashion/quickstart.yaml", "experiment.output_dir=" + dir_,
+       "experiment.reference=" + reference, "experiment.num_samples=12", "experiment.shard_size=6",
+       "experiment.batch_size=6", "experiment.metrics=[inception_score,precision,recall]",
+       "evaluator.is_split_size=12", "base.sampler.timestep_respacing=ddim2"});
+  const std::string& out = result.out;
+  ASSERT_EQ(result.exit_code, 0) << out << result.err;
   const std::vector<std::string> rows = {"uncond",   "uncond_blur", "uncond_sag", "cond",   "cond_cg",
                                          "cond_sag", "cond_sag_cg", "cfg",        "cfg_sag"};
   for (const std::string& name : rows) {
@@ -81,10 +75,10 @@ TEST_F(QuickstartTest, RunsEveryConfigurationAndReports) {
     EXPECT_EQ(metrics["evaluator"]["extractor"], "fashion-feature-net");
     EXPECT_THAT(out, HasSubstr("| " + name + " |"));
   }
-  ::testing::internal::CaptureStdout();
-  const int report = invoke({"report", dir_ + "/fashion_quickstart", "--out", dir_ + "/report"});
-  const std::string table = ::testing::internal::GetCapturedStdout();
-  ASSERT_EQ(report, 0) << table;
+  const testing::AppRun report =
+      testing::invoke({"report", dir_ + "/fashion_quickstart", "--out", dir_ + "/report"});
+  const std::string& table = report.out;
+  ASSERT_EQ(report.exit_code, 0) << table << report.err;
   EXPECT_TRUE(fs::exists(dir_ + "/report/report.md"));
   EXPECT_THAT(table, HasSubstr("cfg_sag"));
 }

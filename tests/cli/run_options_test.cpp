@@ -5,19 +5,14 @@
 #include <filesystem>
 #include <fstream>
 
-#include "cli/app.h"
+#include "invoke.h"
 #include "support/fixtures.h"
 
 namespace sagbench::cli {
 namespace {
 
-int invoke(std::vector<std::string> args) {
-  args.insert(args.begin(), "sagbench");
-  std::vector<char*> argv;
-  for (std::string& arg : args) {
-    argv.push_back(arg.data());
-  }
-  return run_app(static_cast<int>(argv.size()), argv.data());
+int invoke(const std::vector<std::string>& args) {
+  return testing::invoke(args).exit_code;
 }
 
 TEST(RunOptions, OnlyTakesOneNameAndOverridesMayFollow) {

@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "cli/app.h"
+#include "invoke.h"
 #include "io/npz.h"
 #include "support/fixtures.h"
 
@@ -17,26 +17,8 @@ namespace sagbench::cli {
 namespace {
 using ::testing::HasSubstr;
 
-struct AppRun {
-  int exit_code = 0;
-  std::string out;
-  std::string err;
-};
-
-AppRun invoke(std::vector<std::string> args) {
-  args.insert(args.begin(), "sagbench");
-  std::vector<char*> argv;
-  for (std::string& arg : args) {
-    argv.push_back(arg.data());
-  }
-  ::testing::internal::CaptureStdout();
-  ::testing::internal::CaptureStderr();
-  AppRun result;
-  result.exit_code = run_app(static_cast<int>(argv.size()), argv.data());
-  result.out = ::testing::internal::GetCapturedStdout();
-  result.err = ::testing::internal::GetCapturedStderr();
-  return result;
-}
+using testing::AppRun;
+using testing::invoke;
 
 // The tiny unconditional fixture model (flags of adm_tiny_uncond.json), DDPM 10 steps.
 std::string write_config(const std::string& dir) {
