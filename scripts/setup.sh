@@ -10,7 +10,7 @@ packages=(
   libtorch-dev libyaml-cpp-dev libeigen3-dev libopencv-dev libzip-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libgtest-dev libgmock-dev
   libbenchmark-dev libopenmpi-dev openmpi-bin dataset-fashion-mnist
-  python3-numpy clang
+  python3-numpy clang libopenblas0-openmp
 )
 
 missing=()

@@ -7,8 +7,11 @@
 
 #include <ATen/Parallel.h>
 
+#include <sched.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "cli/commands.h"
@@ -16,6 +19,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/provenance.h"
+#include "distributed/launch.h"
 
 namespace sagbench::cli {
 namespace {
@@ -36,6 +40,20 @@ struct GlobalOptions {
   int threads = 0;
 };
 
+// The intra-op thread count when --threads is 0. A process started alone uses
+// every core its affinity mask allows: LibTorch's OpenMP default can be 1 on
+// VMs whose /proc/cpuinfo lists fewer processors than the scheduler grants.
+// Under OMP_NUM_THREADS or a launcher (several ranks share a node) LibTorch's
+// own default stays.
+int default_threads() {
+  if (std::getenv("OMP_NUM_THREADS") != nullptr || distributed::detect_launch().launcher != "none") {
+    return 0;
+  }
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  return sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 0;
+}
+
 std::string version_text() {
   return "sagbench " + version_line() + "\nLibTorch " + libtorch_version();
 }
@@ -46,13 +64,16 @@ void add_global_options(CLI::App& app, GlobalOptions& options) {
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   app.add_flag("-q,--quiet", options.quiet,
                "Warnings and errors only, no progress lines (same as --log-level warn)");
-  app.add_option("--threads", options.threads, "LibTorch intra-op threads (0: LibTorch's default)")
+  app.add_option("--threads", options.threads,
+                 "LibTorch intra-op threads (0: every core this process may run on; under mpirun/srun or "
+                 "OMP_NUM_THREADS, LibTorch's default)")
       ->check(CLI::NonNegativeNumber);
   // Runs after parsing and before the subcommand's callback.
   app.parse_complete_callback([&options] {
     logging::set_level(options.quiet ? logging::Level::kWarn : logging::parse_level(options.log_level));
-    if (options.threads > 0) {
-      at::set_num_threads(options.threads);
+    const int threads = options.threads > 0 ? options.threads : default_threads();
+    if (threads > 0) {
+      at::set_num_threads(threads);
     }
   });
 }
