@@ -293,6 +293,8 @@ nlohmann::json report_json(const EvaluationReport& report, const EvaluatorConfig
     j["evaluator"]["network"] = report.extractor->extractor;
     j["evaluator"]["weights_sha256"] = report.extractor->weights_sha256;
     j["evaluator"]["compute_precision"] = report.extractor->compute_precision;
+    // The network's own preprocessing: `mode` only applies to Inception-style extractors.
+    j["evaluator"]["preprocessing"] = report.extractor->preprocessing;
   }
   return j;
 }

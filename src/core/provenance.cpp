@@ -136,6 +136,34 @@ json host_section() {
           {"hardware_threads", std::thread::hardware_concurrency()}};
 }
 
+// The BLAS and LAPACK libraries this process mapped, resolved through
+// Debian's alternatives (reference BLAS and OpenBLAS give other speeds and
+// last-bit results): from /proc/self/maps, empty where that is unreadable.
+json math_libraries_section() {
+  std::ifstream maps("/proc/self/maps");
+  std::vector<std::string> libraries;
+  std::string line;
+  while (std::getline(maps, line)) {
+    const std::size_t slash = line.find('/');
+    if (slash == std::string::npos) {
+      continue;
+    }
+    const std::string path = line.substr(slash);
+    const std::string name = fs::path(path).filename().string();
+    if (name.find("blas") == std::string::npos && name.find("lapack") == std::string::npos &&
+        name.find("mkl") == std::string::npos) {
+      continue;
+    }
+    std::error_code ec;
+    const fs::path resolved = fs::canonical(path, ec);
+    const std::string entry = ec ? path : resolved.string();
+    if (std::find(libraries.begin(), libraries.end(), entry) == libraries.end()) {
+      libraries.push_back(entry);
+    }
+  }
+  return libraries;
+}
+
 }  // namespace
 
 void set_command_line(int argc, const char* const* argv) {
@@ -192,6 +220,7 @@ json collect_provenance() {
                      {"libtorch_config", at::show_config()}};
   record["host"] = host_section();
   record["threads"] = {{"intra_op", at::get_num_threads()}, {"inter_op", at::get_num_interop_threads()}};
+  record["math_libraries"] = math_libraries_section();
   record["cuda"] = cuda_section();
   record["precision"] = precision_section();
   record["world"] = {{"rank", logging::rank()}, {"size", logging::world_size()}};

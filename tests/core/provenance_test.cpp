@@ -30,6 +30,11 @@ TEST(Provenance, RecordHasEverySection) {
   EXPECT_FALSE(record["build"]["libtorch_config"].get<std::string>().empty());
   EXPECT_EQ(record["world"], (nlohmann::json{{"rank", 1}, {"size", 4}}));
   EXPECT_EQ(record["threads"]["intra_op"].get<int>(), at::get_num_threads());
+  // Resolved paths of mapped BLAS/LAPACK libraries (none where LibTorch links MKL statically).
+  ASSERT_TRUE(record["math_libraries"].is_array());
+  for (const nlohmann::json& library : record["math_libraries"]) {
+    EXPECT_EQ(library.get<std::string>().front(), '/') << library;
+  }
   EXPECT_FALSE(record["host"]["hostname"].get<std::string>().empty());
   EXPECT_THAT(record["date_utc"].get<std::string>(),
               MatchesRegex("20[0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]Z"));

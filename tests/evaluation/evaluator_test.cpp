@@ -141,7 +141,9 @@ TEST_F(Evaluator, FeaturesOfAnExtractorWithItsOwnPreprocessingMatchByName) {
   const std::string reference = dir_ + "/fixed_reference.npz";
   write_feature_npz(reference, extract_npz_features(reference_path_, "arr_0", fixed, 64));
   config_.mode = "adm";
-  EXPECT_NO_THROW(evaluate(features, reference, config_));
+  // metrics.json names the network's preprocessing, not the unused mode.
+  EXPECT_EQ(report_json(evaluate(features, reference, config_), config_)["evaluator"]["preprocessing"],
+            "zero-pad-32");
   config_.extractor = "another-net";
   try {
     evaluate(features, reference, config_);
