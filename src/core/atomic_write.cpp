@@ -17,19 +17,6 @@ namespace sagbench {
 namespace {
 namespace fs = std::filesystem;
 
-// Makes a rename or link durable: fsync the directory that holds the entry.
-void fsync_parent_dir(const std::string& path) {
-  std::string dir = fs::path(path).parent_path().string();
-  if (dir.empty()) {
-    dir = ".";
-  }
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    ::fsync(fd);  // best effort: some file systems refuse fsync on directories
-    ::close(fd);
-  }
-}
-
 // Writes all bytes to fd, retrying short writes; returns errno or 0.
 int write_all(int fd, std::string_view bytes) {
   const char* data = bytes.data();
@@ -49,6 +36,18 @@ int write_all(int fd, std::string_view bytes) {
 }
 
 }  // namespace
+
+void sync_parent_directory(const std::string& path) {
+  std::string dir = fs::path(path).parent_path().string();
+  if (dir.empty()) {
+    dir = ".";
+  }
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
 
 void write_file_atomic(const std::string& path, std::string_view bytes, Replace replace) {
   SAG_REQUIRE(!path.empty(), kIo, "cannot write a file with an empty path");
@@ -82,7 +81,7 @@ void write_file_atomic(const std::string& path, std::string_view bytes, Replace 
   SAG_REQUIRE(error != EEXIST || replace != Replace::kNever, kIo, "refusing to overwrite existing file '{}'",
               path);
   SAG_REQUIRE(error == 0, kIo, "cannot write '{}': {}", path, std::strerror(error));
-  fsync_parent_dir(path);
+  sync_parent_directory(path);
 }
 
 std::string read_file(const std::string& path) {

@@ -16,6 +16,10 @@ enum class Replace { kAllowed, kNever };
 // kIo error naming the file on failure, or when Replace::kNever and it exists.
 void write_file_atomic(const std::string& path, std::string_view bytes, Replace replace = Replace::kAllowed);
 
+// Makes a rename or link into `path`'s directory durable (fsync of the
+// directory; best effort, as some file systems refuse it).
+void sync_parent_directory(const std::string& path);
+
 // Reads a whole file (kIo error naming it when it cannot be read).
 std::string read_file(const std::string& path);
 

@@ -1,15 +1,18 @@
 // AtomicFile (see atomic_file.h): stdio with a 1 MiB buffer and 64-bit
 // offsets (fseeko), so streamed files past 4 GiB patch headers in place.
 // The rename is atomic on POSIX within one directory (the .tmp sits beside
-// the target). Tested through tests/io/zip_test.cpp and npy_test.cpp
+// the target); the data and then the directory entry are fsync'ed. Tested through tests/io/zip_test.cpp and npy_test.cpp
 // (abandoned and refused writes leave neither file nor .tmp).
 #include "io/atomic_file.h"
+
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 
+#include "core/atomic_write.h"
 #include "core/error.h"
 
 namespace sagbench::io {
@@ -59,13 +62,15 @@ void AtomicFile::write_at(std::uint64_t offset, const void* data, std::uint64_t 
 
 void AtomicFile::commit() {
   SAG_CHECK(file_ != nullptr, "commit of {} twice", path_);
-  const bool flushed = std::fflush(file_) == 0;
+  // The data reaches the disk before the rename, so a crash never leaves a short file under `path`.
+  const bool flushed = std::fflush(file_) == 0 && ::fsync(::fileno(file_)) == 0;
   const bool closed = std::fclose(file_) == 0;
   file_ = nullptr;
   SAG_REQUIRE(flushed && closed, kIo, "{}: cannot complete write: {}", tmp_path_, std::strerror(errno));
   std::error_code ec;
   std::filesystem::rename(tmp_path_, path_, ec);
   SAG_REQUIRE(!ec, kIo, "{}: cannot rename {} into place: {}", path_, tmp_path_, ec.message());
+  sync_parent_directory(path_);
   committed_ = true;
 }
 

@@ -25,7 +25,8 @@ class AtomicFile {
   void write_at(std::uint64_t offset, const void* data, std::uint64_t bytes);
   // Bytes written so far (the current end of the file).
   std::uint64_t size() const { return size_; }
-  // Flushes, closes and renames the temporary file to `path`.
+  // Flushes, fsyncs, closes and renames the temporary file to `path`, then
+  // fsyncs the directory.
   void commit();
 
  private:
