@@ -6,7 +6,6 @@
 #include "cli/app.h"
 
 #include <ATen/Parallel.h>
-
 #include <sched.h>
 
 #include <CLI/CLI.hpp>

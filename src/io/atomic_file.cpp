@@ -1,8 +1,9 @@
 // AtomicFile (see atomic_file.h): stdio with a 1 MiB buffer and 64-bit
 // offsets (fseeko), so streamed files past 4 GiB patch headers in place.
 // The rename is atomic on POSIX within one directory (the .tmp sits beside
-// the target); the data and then the directory entry are fsync'ed. Tested through tests/io/zip_test.cpp and npy_test.cpp
-// (abandoned and refused writes leave neither file nor .tmp).
+// the target); the data and then the directory entry are fsync'ed. Tested
+// through tests/io/zip_test.cpp and npy_test.cpp (abandoned and refused
+// writes leave neither file nor .tmp).
 #include "io/atomic_file.h"
 
 #include <unistd.h>

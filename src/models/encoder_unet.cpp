@@ -3,34 +3,14 @@
 #include "models/encoder_unet.h"
 
 #include "core/error.h"
-#include "models/torso.h"
 
 namespace sagbench::models {
 
 EncoderUNetModel::EncoderUNetModel(const EncoderUNetConfig& config, at::Device device) : config_(config) {
   config_.validate();
-  TorsoSpec spec;
-  spec.image_size = config.image_size;
-  spec.in_channels = config.in_channels;
-  spec.model_channels = config.width;
-  spec.num_res_blocks = config.depth;
-  spec.channel_mult = resolve_channel_mult(config.image_size, config.channel_mult);
-  spec.attention_factors = attention_downsample_factors(config.image_size, config.attention_resolutions);
-  spec.dropout = config.dropout;
-  spec.conv_resample = config.conv_resample;
-  spec.num_heads = config.num_heads;
-  spec.num_head_channels = config.num_head_channels;
-  spec.use_scale_shift_norm = config.use_scale_shift_norm;
-  spec.resblock_updown = config.resblock_updown;
-  spec.use_new_attention_order = config.use_new_attention_order;
-  spec.official_map_heads = config.num_heads;
+  const TorsoSpec spec = torso_spec(config, config.width, config.depth);
 
-  const int64_t time_embed_dim = 4 * spec.model_channels;
-  auto time_embed = add_group(*this, "time_embed");
-  time_embed_in_ = time_embed->register_module(
-      "0", std::make_shared<LinearLayer>(spec.model_channels, time_embed_dim, device));
-  time_embed_out_ =
-      time_embed->register_module("2", std::make_shared<LinearLayer>(time_embed_dim, time_embed_dim, device));
+  time_embed_ = add_time_embedding(*this, spec.model_channels, device);
   EncoderHalf half = build_encoder_half(*this, spec, device);
   input_blocks_ = half.input_blocks;
   middle_block_ = half.middle_block;
@@ -89,8 +69,7 @@ at::Tensor EncoderUNetModel::forward(const at::Tensor& x, const at::Tensor& time
   SAG_REQUIRE(!(torso_dtype_ == at::kHalf && x.is_cpu()), kConfig,
               "use_fp16 needs a CUDA device (LibTorch's CPU convolutions have no float16 kernels); "
               "use use_bf16 or float32 on the CPU");
-  const at::Tensor emb = time_embed_out_->forward(
-      at::silu(time_embed_in_->forward(timestep_embedding(timesteps, config_.width))));
+  const at::Tensor emb = time_embed_.forward(timesteps);
   const bool spatial = pool_ == Pool::kSpatial || pool_ == Pool::kSpatialV2;
   std::vector<at::Tensor> spatial_means;
   at::Tensor h = x.to(torso_dtype_);

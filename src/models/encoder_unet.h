@@ -11,6 +11,7 @@
 #include "models/attention.h"
 #include "models/blocks.h"
 #include "models/layers.h"
+#include "models/torso.h"
 #include "models/unet_config.h"
 
 namespace sagbench::models {
@@ -39,8 +40,7 @@ class EncoderUNetModel : public torch::nn::Module {
   EncoderUNetConfig config_;
   Pool pool_ = Pool::kAttention;
   at::ScalarType torso_dtype_ = at::kFloat;
-  std::shared_ptr<LinearLayer> time_embed_in_;
-  std::shared_ptr<LinearLayer> time_embed_out_;
+  TimeEmbedding time_embed_;
   std::vector<std::shared_ptr<TimestepSequence>> input_blocks_;
   std::shared_ptr<TimestepSequence> middle_block_;
   // Head layers; which are set depends on the pool type.

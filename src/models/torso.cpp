@@ -1,10 +1,25 @@
-// The encoder half shared by UNetModel and EncoderUNetModel (see torso.h),
-// following the input_blocks / middle_block loops of upstream UNetModel.__init__.
+// The parts shared by UNetModel and EncoderUNetModel (see torso.h): the time
+// embedding and the input_blocks / middle_block loops of upstream UNetModel.__init__.
 #include "models/torso.h"
 
 #include <algorithm>
 
 namespace sagbench::models {
+
+at::Tensor TimeEmbedding::forward(const at::Tensor& timesteps) const {
+  return out->forward(at::silu(in->forward(timestep_embedding(timesteps, model_channels))));
+}
+
+TimeEmbedding add_time_embedding(torch::nn::Module& owner, int64_t model_channels, at::Device device) {
+  TimeEmbedding embedding;
+  embedding.model_channels = model_channels;
+  auto group = add_group(owner, "time_embed");
+  embedding.in =
+      group->register_module("0", std::make_shared<LinearLayer>(model_channels, embedding.dim(), device));
+  embedding.out =
+      group->register_module("2", std::make_shared<LinearLayer>(embedding.dim(), embedding.dim(), device));
+  return embedding;
+}
 
 int64_t level_channels(const TorsoSpec& spec, size_t level) {
   return static_cast<int64_t>(spec.channel_mult[level] * static_cast<double>(spec.model_channels));

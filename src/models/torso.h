@@ -1,4 +1,5 @@
-// The encoder half shared by UNetModel and EncoderUNetModel: upstream's
+// What UNetModel and EncoderUNetModel share: the torso settings taken from
+// their configs, upstream's time_embed MLP, and the encoder half: upstream's
 // input_blocks (stem conv, ResBlocks with optional attention, downsampling per
 // level) and middle_block (ResBlock, attention, ResBlock), built with the same
 // registration order and names as upstream guided_diffusion/unet.py.
@@ -9,6 +10,8 @@
 
 #include "models/attention.h"
 #include "models/blocks.h"
+#include "models/layers.h"
+#include "models/unet_config.h"
 
 namespace sagbench::models {
 
@@ -28,6 +31,42 @@ struct TorsoSpec {
   bool use_new_attention_order = false;
   int64_t official_map_heads = 1;  // the num_heads flag (SAG's official map)
 };
+
+// The fields both configs name alike; the width and depth are named
+// num_channels / num_res_blocks in UNetConfig and width / depth in EncoderUNetConfig.
+template <class Config>
+TorsoSpec torso_spec(const Config& config, int64_t model_channels, int64_t num_res_blocks) {
+  TorsoSpec spec;
+  spec.image_size = config.image_size;
+  spec.in_channels = config.in_channels;
+  spec.model_channels = model_channels;
+  spec.num_res_blocks = num_res_blocks;
+  spec.channel_mult = resolve_channel_mult(config.image_size, config.channel_mult);
+  spec.attention_factors = attention_downsample_factors(config.image_size, config.attention_resolutions);
+  spec.dropout = config.dropout;
+  spec.conv_resample = config.conv_resample;
+  spec.num_heads = config.num_heads;
+  spec.num_head_channels = config.num_head_channels;
+  spec.use_scale_shift_norm = config.use_scale_shift_norm;
+  spec.resblock_updown = config.resblock_updown;
+  spec.use_new_attention_order = config.use_new_attention_order;
+  spec.official_map_heads = config.num_heads;
+  return spec;
+}
+
+// Upstream's time_embed: the sinusoidal embedding of the timesteps (width
+// model_channels), Linear "0", SiLU, Linear "2", both 4 x model_channels wide.
+struct TimeEmbedding {
+  int64_t model_channels = 0;
+  std::shared_ptr<LinearLayer> in;
+  std::shared_ptr<LinearLayer> out;
+
+  int64_t dim() const { return 4 * model_channels; }
+  at::Tensor forward(const at::Tensor& timesteps) const;
+};
+
+// Registers "time_embed" on `owner`.
+TimeEmbedding add_time_embedding(torch::nn::Module& owner, int64_t model_channels, at::Device device);
 
 struct EncoderHalf {
   std::vector<std::shared_ptr<TimestepSequence>> input_blocks;

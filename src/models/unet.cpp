@@ -5,41 +5,21 @@
 #include "models/unet.h"
 
 #include "core/error.h"
-#include "models/torso.h"
 
 namespace sagbench::models {
 
 UNetModel::UNetModel(const UNetConfig& config, at::Device device) : config_(config) {
   config_.validate();
-  TorsoSpec spec;
-  spec.image_size = config.image_size;
-  spec.in_channels = config.in_channels;
-  spec.model_channels = config.num_channels;
-  spec.num_res_blocks = config.num_res_blocks;
-  spec.channel_mult = resolve_channel_mult(config.image_size, config.channel_mult);
-  spec.attention_factors = attention_downsample_factors(config.image_size, config.attention_resolutions);
-  spec.dropout = config.dropout;
-  spec.conv_resample = config.conv_resample;
-  spec.num_heads = config.num_heads;
-  spec.num_head_channels = config.num_head_channels;
-  spec.use_scale_shift_norm = config.use_scale_shift_norm;
-  spec.resblock_updown = config.resblock_updown;
-  spec.use_new_attention_order = config.use_new_attention_order;
-  spec.official_map_heads = config.num_heads;
+  const TorsoSpec spec = torso_spec(config, config.num_channels, config.num_res_blocks);
   const int64_t heads_upsample =
       config.num_heads_upsample == -1 ? config.num_heads : config.num_heads_upsample;
   out_channels_ = config.learn_sigma ? 2 * config.in_channels : config.in_channels;
   size_divisor_ = int64_t{1} << (spec.channel_mult.size() - 1);
 
-  const int64_t time_embed_dim = 4 * spec.model_channels;
-  auto time_embed = add_group(*this, "time_embed");
-  time_embed_in_ = time_embed->register_module(
-      "0", std::make_shared<LinearLayer>(spec.model_channels, time_embed_dim, device));
-  time_embed_out_ =
-      time_embed->register_module("2", std::make_shared<LinearLayer>(time_embed_dim, time_embed_dim, device));
+  time_embed_ = add_time_embedding(*this, spec.model_channels, device);
   if (config.class_cond) {
     label_emb_ = register_module(
-        "label_emb", std::make_shared<EmbeddingLayer>(config.num_classes, time_embed_dim, device));
+        "label_emb", std::make_shared<EmbeddingLayer>(config.num_classes, time_embed_.dim(), device));
   }
 
   EncoderHalf half = build_encoder_half(*this, spec, device);
@@ -145,8 +125,7 @@ at::Tensor UNetModel::forward(const at::Tensor& x, const at::Tensor& timesteps, 
     validate_attention_probe(*this, *probe);
     probe->map = at::Tensor();
   }
-  at::Tensor emb = time_embed_out_->forward(
-      at::silu(time_embed_in_->forward(timestep_embedding(timesteps, config_.num_channels))));
+  at::Tensor emb = time_embed_.forward(timesteps);
   if (label_emb_) {
     emb = emb + label_emb_->forward(y);
   }

@@ -12,6 +12,7 @@
 #include "models/attention_probe.h"
 #include "models/blocks.h"
 #include "models/layers.h"
+#include "models/torso.h"
 #include "models/unet_config.h"
 
 namespace sagbench::models {
@@ -53,8 +54,7 @@ class UNetModel : public torch::nn::Module {
   int64_t out_channels_ = 0;
   int64_t size_divisor_ = 1;  // H and W must be multiples of 2^(levels-1)
   at::ScalarType torso_dtype_ = at::kFloat;
-  std::shared_ptr<LinearLayer> time_embed_in_;
-  std::shared_ptr<LinearLayer> time_embed_out_;
+  TimeEmbedding time_embed_;
   std::shared_ptr<EmbeddingLayer> label_emb_;
   std::vector<std::shared_ptr<TimestepSequence>> input_blocks_;
   std::shared_ptr<TimestepSequence> middle_block_;

@@ -14,28 +14,7 @@
 namespace sagbench::guidance {
 namespace {
 
-// adm_tiny_cond.json's classifier_flags are EncoderUNetModel constructor
-// arguments (attention_resolutions there are downsampling factors).
-models::EncoderUNetConfig tiny_classifier_config() {
-  const auto flags = models::testing::fixture_json("adm_tiny_cond").at("classifier_flags");
-  models::EncoderUNetConfig c;
-  c.image_size = flags.at("image_size").get<int>();
-  c.in_channels = flags.at("in_channels").get<int>();
-  c.width = flags.at("model_channels").get<int>();
-  c.out_channels = flags.at("out_channels").get<int>();
-  c.depth = flags.at("num_res_blocks").get<int>();
-  c.attention_resolutions.clear();
-  for (int factor : flags.at("attention_resolutions").get<std::vector<int>>()) {
-    c.attention_resolutions.push_back(c.image_size / factor);
-  }
-  c.channel_mult = flags.at("channel_mult").get<std::vector<int>>();
-  c.num_head_channels = flags.at("num_head_channels").get<int>();
-  c.use_scale_shift_norm = flags.at("use_scale_shift_norm").get<bool>();
-  c.resblock_updown = flags.at("resblock_updown").get<bool>();
-  c.pool = flags.at("pool").get<std::string>();
-  c.checkpoint = sagbench::testing::fixture_path("adm_tiny_cond_classifier.pt");
-  return c;
-}
+using models::testing::tiny_classifier_config;
 
 std::shared_ptr<NoisyClassifier> tiny_classifier() {
   return std::make_shared<EncoderUNetClassifier>(models::build_classifier(tiny_classifier_config()));

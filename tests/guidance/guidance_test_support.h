@@ -1,8 +1,9 @@
 // Helpers shared by the SAG / CFG tests, on top of the diffusion suite's
 // fixture helpers (tests/diffusion/trajectory_support.h: tiny models, process,
-// fixture trajectories and their tolerance): the tiny noisy classifier, a
-// Denoiser that records every input it sees (the second input of a SAG step is
-// the degraded x~_t), and a relative L2 distance.
+// fixture trajectories and their tolerance; the fixture classifier is in
+// tests/models/model_test_support.h): a Denoiser that records every input it
+// sees (the second input of a SAG step is the degraded x~_t), and a relative
+// L2 distance.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -18,34 +19,12 @@ namespace sagbench::guidance::testing {
 
 using diffusion::testing::tiny_unet;
 using models::testing::fixture_json;
+using models::testing::tiny_classifier_config;
 
 // The fixture's process (tiny_diffusion_config) respaced by "10" or "ddim10".
 inline diffusion::GaussianDiffusion tiny_process(const std::string& model_name,
                                                  const std::string& respacing) {
   return diffusion::make_diffusion(diffusion::testing::tiny_diffusion_config(model_name), respacing);
-}
-
-// adm_tiny_cond.json's classifier_flags are EncoderUNetModel constructor
-// arguments (attention_resolutions there are downsampling factors).
-inline models::EncoderUNetConfig tiny_classifier_config() {
-  const auto flags = fixture_json("adm_tiny_cond").at("classifier_flags");
-  models::EncoderUNetConfig c;
-  c.image_size = flags.at("image_size").get<int>();
-  c.in_channels = flags.at("in_channels").get<int>();
-  c.width = flags.at("model_channels").get<int>();
-  c.out_channels = flags.at("out_channels").get<int>();
-  c.depth = flags.at("num_res_blocks").get<int>();
-  c.attention_resolutions.clear();
-  for (int factor : flags.at("attention_resolutions").get<std::vector<int>>()) {
-    c.attention_resolutions.push_back(c.image_size / factor);
-  }
-  c.channel_mult = flags.at("channel_mult").get<std::vector<int>>();
-  c.num_head_channels = flags.at("num_head_channels").get<int>();
-  c.use_scale_shift_norm = flags.at("use_scale_shift_norm").get<bool>();
-  c.resblock_updown = flags.at("resblock_updown").get<bool>();
-  c.pool = flags.at("pool").get<std::string>();
-  c.checkpoint = sagbench::testing::fixture_path("adm_tiny_cond_classifier.pt");
-  return c;
 }
 
 // A UNet as the sampler's Denoiser (UNetDenoiser) that keeps a copy of every input x.

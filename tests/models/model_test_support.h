@@ -9,8 +9,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "config/config.h"
+#include "models/unet_config.h"
 #include "support/fixtures.h"
 
 namespace sagbench::models::testing {
@@ -32,6 +34,31 @@ Config load_preset_section(const std::string& preset, const std::string& section
 inline nlohmann::json fixture_json(const std::string& name) {
   std::ifstream in(sagbench::testing::fixture_path(name + ".json"));
   return nlohmann::json::parse(in);
+}
+
+// The fixture classifier: adm_tiny_cond.json's classifier_flags (EncoderUNetModel
+// constructor arguments, whose attention_resolutions are downsampling factors)
+// with the checkpoint adm_tiny_cond_classifier.pt.
+inline EncoderUNetConfig tiny_classifier_config() {
+  const auto flags = fixture_json("adm_tiny_cond").at("classifier_flags");
+  EncoderUNetConfig c;
+  c.image_size = flags.at("image_size").get<int>();
+  c.in_channels = flags.at("in_channels").get<int>();
+  c.width = flags.at("model_channels").get<int>();
+  c.out_channels = flags.at("out_channels").get<int>();
+  c.depth = flags.at("num_res_blocks").get<int>();
+  c.attention_resolutions.clear();
+  for (int factor : flags.at("attention_resolutions").get<std::vector<int>>()) {
+    c.attention_resolutions.push_back(c.image_size / factor);
+  }
+  c.channel_mult = flags.at("channel_mult").get<std::vector<int>>();
+  c.use_fp16 = flags.at("use_fp16").get<bool>();
+  c.num_head_channels = flags.at("num_head_channels").get<int>();
+  c.use_scale_shift_norm = flags.at("use_scale_shift_norm").get<bool>();
+  c.resblock_updown = flags.at("resblock_updown").get<bool>();
+  c.pool = flags.at("pool").get<std::string>();
+  c.checkpoint = sagbench::testing::fixture_path("adm_tiny_cond_classifier.pt");
+  return c;
 }
 
 // The struct whose keys are given by the upstream flags in `flags` (a JSON
