@@ -14,6 +14,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "core/blas_kernels.h"
 #include "core/build_info.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -81,6 +82,10 @@ void add_global_options(CLI::App& app, GlobalOptions& options) {
 
 int run_app(int argc, char** argv) {
   set_command_line(argc, argv);
+  register_provenance_source("openblas", [] {
+    const char* forced = std::getenv("OPENBLAS_CORETYPE");
+    return nlohmann::json{{"core", openblas_core()}, {"OPENBLAS_CORETYPE", forced != nullptr ? forced : ""}};
+  });
   logging::set_rank_from_environment();
   CLI::App app{"sagbench: Self-Attention Guidance research harness"};
   app.option_defaults()->always_capture_default();
