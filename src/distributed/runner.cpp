@@ -1,6 +1,7 @@
 // The experiment runner (see runner.h).
 #include "distributed/runner.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -362,10 +363,14 @@ std::vector<ConfigurationOutcome> run_experiment(Communicator& comm, const Exper
         experiment.settings.name, experiment.configurations.size(), experiment.settings.num_samples,
         comm.world_size(), backend_name(comm.backend()), factory.describe());
   }
+  std::vector<std::string> names;
+  for (const ConfigurationSpec& spec : experiment.configurations) {
+    names.push_back(spec.name);
+  }
   for (const std::string& name : options.only) {
-    const bool known = std::any_of(experiment.configurations.begin(), experiment.configurations.end(),
-                                   [&](const ConfigurationSpec& spec) { return spec.name == name; });
-    SAG_REQUIRE(known, kConfig, "{}: no configuration named '{}'", experiment.path, name);
+    SAG_REQUIRE(std::find(names.begin(), names.end(), name) != names.end(), kConfig,
+                "{}: no configuration named '{}' (configurations: {})", experiment.path, name,
+                fmt::join(names, ", "));
   }
   std::vector<ConfigurationOutcome> outcomes;
   const std::size_t count = experiment.configurations.size();

@@ -91,6 +91,18 @@ TEST_F(RunnerTest, BatchSizeDoesNotChangeTheConfiguration) {
   EXPECT_EQ(again[0].shards_reused, 4);
 }
 
+TEST_F(RunnerTest, UnknownConfigurationNameIsAnErrorListingTheNames) {
+  try {
+    run({}, RunOptions{{"s3"}, {}, {}});
+    FAIL() << "an unknown configuration was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no configuration named 's3' (configurations: s1, s2)"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(fs::exists(dir_ + "/runs/unit/s1"));  // refused before any work
+}
+
 TEST_F(RunnerTest, MissingShardsAreComputedAndEvaluationHookWritesMetrics) {
   run({}, RunOptions{{"s1"}, {}, {}});
   const std::string run_dir = dir_ + "/runs/unit/s1";
