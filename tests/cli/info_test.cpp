@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "cli/app.h"
+#include "cli/invoke.h"
 #include "support/fixtures.h"
 
 namespace sagbench::cli {
@@ -18,25 +19,10 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-struct InfoRun {
-  int exit_code = 0;
-  std::string out;
-  std::string err;
-};
+using InfoRun = testing::AppRun;
 
 InfoRun run_info(const std::string& path) {
-  std::vector<std::string> args = {"sagbench", "info", path};
-  std::vector<char*> argv;
-  for (std::string& arg : args) {
-    argv.push_back(arg.data());
-  }
-  ::testing::internal::CaptureStdout();
-  ::testing::internal::CaptureStderr();
-  InfoRun run;
-  run.exit_code = run_app(static_cast<int>(argv.size()), argv.data());
-  run.out = ::testing::internal::GetCapturedStdout();
-  run.err = ::testing::internal::GetCapturedStderr();
-  return run;
+  return testing::invoke({"info", path});
 }
 
 std::vector<std::string> lines_of(const std::string& text) {
